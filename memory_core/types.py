@@ -1,0 +1,378 @@
+"""Frozen value types that cross the core's boundary: what front-ends send in and get back."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "Actor",
+    "Conflict",
+    "Finding",
+    "QualityReport",
+    "Reflection",
+    "ReflectionPoint",
+    "Severity",
+    "TimelineEntry",
+    "TrendPoint",
+    "ExportRecord",
+    "Hit",
+    "Importance",
+    "Memory",
+    "MemoryDraft",
+    "MemoryPatch",
+    "QueryFilters",
+    "ScoreBreakdown",
+    "Source",
+    "Stats",
+    "StoreResult",
+    "TagCount",
+    "TENANT_PATTERN",
+]
+
+TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+class Importance(StrEnum):
+    """How much a memory matters; bounded boost in search, severity in reports."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Source(StrEnum):
+    """Which front-end a memory came in through."""
+
+    SLACK = "slack"
+    DISCORD = "discord"
+    EMAIL = "email"
+    MCP = "mcp"
+    CLI = "cli"
+    API = "api"
+    IMPORT = "import"
+    CORE = "core"
+
+
+_Frozen = ConfigDict(frozen=True, extra="forbid")
+
+Tag = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def normalise_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Tags are lower-case, without a leading '#', unique, in first-seen order."""
+    seen: dict[str, None] = {}
+    for tag in tags:
+        clean = tag.strip().lstrip("#").strip().lower()
+        if clean:
+            seen.setdefault(clean, None)
+    return tuple(seen)
+
+
+class Actor(BaseModel):
+    """Who is asking: a platform-qualified id (`slack:T1:U2`), a display name, and admin rights."""
+
+    model_config = _Frozen
+
+    id: str
+    name: str = ""
+    is_admin: bool = False
+
+    @property
+    def display(self) -> str:
+        return self.name or self.id
+
+
+class MemoryDraft(BaseModel):
+    """What a front-end hands to `store`: everything but what the core decides (id, hash, times)."""
+
+    model_config = _Frozen
+
+    text: str
+    kind: str = "note"
+    tags: tuple[Tag, ...] = ()
+    importance: Importance = Importance.NORMAL
+    source: Source = Source.API
+    source_ref: str | None = None
+    title: str | None = None
+    author: str | None = None
+    author_id: str | None = None
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    supersedes: int | None = None
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _clean_tags(cls, value: object) -> object:
+        if isinstance(value, list | tuple):
+            return normalise_tags([str(v) for v in value])
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _clean_kind(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", value):
+            raise ValueError("kind must be a short lower-case word such as note, decision or incident")
+        return value
+
+
+class MemoryPatch(BaseModel):
+    """Fields to change with `update`; None means leave as is (use `clear_expiry` to remove a TTL)."""
+
+    model_config = _Frozen
+
+    text: str | None = None
+    kind: str | None = None
+    tags: tuple[Tag, ...] | None = None
+    importance: Importance | None = None
+    title: str | None = None
+    expires_at: datetime | None = None
+    clear_expiry: bool = False
+    superseded_by: int | None = None
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _clean_tags(cls, value: object) -> object:
+        if isinstance(value, list | tuple):
+            return normalise_tags([str(v) for v in value])
+        return value
+
+
+class Memory(BaseModel):
+    """One stored memory as front-ends see it (never an ORM row)."""
+
+    model_config = _Frozen
+
+    id: int
+    tenant: str
+    text: str
+    kind: str
+    tags: tuple[str, ...]
+    importance: Importance
+    source: Source
+    source_ref: str | None
+    title: str | None
+    author: str | None
+    author_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime | None
+    supersedes: int | None
+    superseded_by: int | None
+    content_hash: str
+    embedding_model: str
+    access_count: int
+    last_accessed_at: datetime | None
+    links: tuple[int, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        """How users name a memory: `#42`."""
+        return f"#{self.id}"
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+class StoreResult(BaseModel):
+    """The answer to a store: the memory, or the existing one when the text was already stored."""
+
+    model_config = _Frozen
+
+    memory: Memory
+    created: bool
+    duplicate_of: int | None = None
+    near_duplicates: tuple[int, ...] = ()
+    redacted: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> int:
+        return self.memory.id
+
+
+class QueryFilters(BaseModel):
+    """Filters that narrow a query; all are optional and combine with AND (tags: all must be present)."""
+
+    model_config = _Frozen
+
+    tags: tuple[str, ...] = ()
+    kind: str | None = None
+    source: Source | None = None
+    author: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    include_expired: bool = False
+    include_superseded: bool = True
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _clean_tags(cls, value: object) -> object:
+        if isinstance(value, list | tuple):
+            return normalise_tags([str(v) for v in value])
+        return value
+
+
+class ScoreBreakdown(BaseModel):
+    """Why a hit ranks where it does: each signal and the bounded boosts applied to the fused score."""
+
+    model_config = _Frozen
+
+    vector_rank: int | None
+    vector_similarity: float | None
+    keyword_rank: int | None
+    keyword_score: float | None
+    fused: float
+    importance_boost: float
+    recency_boost: float
+    final: float
+
+
+class Hit(BaseModel):
+    """A memory returned by a query, with its score and the breakdown behind it."""
+
+    model_config = _Frozen
+
+    memory: Memory
+    score: float
+    breakdown: ScoreBreakdown
+
+
+class TagCount(BaseModel):
+    model_config = _Frozen
+
+    tag: str
+    count: int
+
+
+class Stats(BaseModel):
+    """Counts that describe one tenant's memory and the index serving it."""
+
+    model_config = _Frozen
+
+    tenant: str
+    memories: int
+    expired: int
+    by_kind: dict[str, int]
+    by_source: dict[str, int]
+    top_tags: tuple[TagCount, ...]
+    indexed_vectors: int
+    embedding_model: str
+    embedding_dim: int
+    oldest: datetime | None
+    newest: datetime | None
+
+
+class ExportRecord(BaseModel):
+    """One line of `export` / `import_`: every field, plus the vector (base64 float32) and its model."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: int
+    text: str
+    kind: str = "note"
+    tags: tuple[str, ...] = ()
+    importance: Importance = Importance.NORMAL
+    source: Source = Source.IMPORT
+    source_ref: str | None = None
+    title: str | None = None
+    author: str | None = None
+    author_id: str | None = None
+    created_at: datetime
+    updated_at: datetime | None = None
+    expires_at: datetime | None = None
+    supersedes: int | None = None
+    superseded_by: int | None = None
+    links: tuple[int, ...] = ()
+    embedding_model: str | None = None
+    embedding: str | None = None
+
+
+class ReflectionPoint(BaseModel):
+    """One key point of a reflection and the memory ids it rests on."""
+
+    model_config = _Frozen
+
+    text: str
+    sources: tuple[int, ...]
+
+
+class TimelineEntry(BaseModel):
+    model_config = _Frozen
+
+    when: datetime
+    text: str
+    id: int
+
+
+class Conflict(BaseModel):
+    """Memories that may contradict each other, and why the core thinks so."""
+
+    model_config = _Frozen
+
+    ids: tuple[int, ...]
+    reason: str
+
+
+class Reflection(BaseModel):
+    """A synthesis of related memories: summary, cited points, timeline, duplicates and conflicts.
+
+    `id` is the saved reflection memory (None on a dry run). `synthesis` says who wrote the summary:
+    "extractive", or "llm"; `notice` explains a fallback (e.g. the LLM endpoint timed out).
+    """
+
+    model_config = _Frozen
+
+    id: int | None
+    topic: str | None
+    summary: str
+    points: tuple[ReflectionPoint, ...]
+    timeline: tuple[TimelineEntry, ...]
+    duplicates: tuple[tuple[int, ...], ...]
+    conflicts: tuple[Conflict, ...]
+    sources: tuple[int, ...]
+    synthesis: str = "extractive"
+    notice: str | None = None
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class Finding(BaseModel):
+    """One problem the quality report found: kind (duplicate, stale, ...), severity, ids and a fix hint."""
+
+    model_config = _Frozen
+
+    kind: str
+    severity: Severity
+    memory_ids: tuple[int, ...]
+    message: str
+    hint: str
+
+
+class TrendPoint(BaseModel):
+    model_config = _Frozen
+
+    at: datetime
+    score: int
+
+
+class QualityReport(BaseModel):
+    """A 0-100 score, the findings behind it, and the scores of earlier reports (oldest first)."""
+
+    model_config = _Frozen
+
+    id: int | None
+    tenant: str
+    score: int
+    created_at: datetime
+    findings: tuple[Finding, ...]
+    trend: tuple[TrendPoint, ...]
