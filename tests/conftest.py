@@ -44,5 +44,8 @@ async def model_core(tmp_path: Path, real_embedder: Embedder) -> AsyncIterator[M
 def shared_data() -> Path:
     """../shared/data, read in place (never copied into the project)."""
     if not SHARED_DATA.is_dir():
+        # In CI the data must be there: a silent skip would hide a broken path.
+        if os.environ.get("CI"):
+            pytest.fail(f"shared data not found at {SHARED_DATA}")
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
