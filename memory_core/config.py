@@ -18,6 +18,9 @@ class SearchSettings(BaseModel):
     vector_weight: float = Field(1.0, ge=0, description="Weight of the vector ranking in the fusion.")
     keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword ranking in the fusion.")
     candidates: int = Field(100, ge=10, le=2000, description="How many hits each retriever proposes.")
+    min_similarity: float = Field(
+        0.1, ge=-1, le=1, description="Vector hits below this cosine similarity are not proposed at all."
+    )
     importance_boost: float = Field(
         0.10, ge=0, le=0.5, description="Largest relative boost, given to critical memories."
     )

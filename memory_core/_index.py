@@ -1,0 +1,249 @@
+"""The FAISS vector index: a per-process cache derived from SQL, one index per tenant, with snapshots.
+
+Memory ids are mapped to internal labels. Updating or deleting a memory retires its label: a flat
+index removes the vector at once; an HNSW index (which cannot remove) keeps a tombstone that search
+skips, and is rebuilt when tombstones pass a fifth of it. So a deleted memory is never returned,
+whichever index serves the tenant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+logger = logging.getLogger(__name__)
+
+Vectors = npt.NDArray[np.float32]
+
+_HNSW_M = 32
+_HNSW_EF_CONSTRUCTION = 80
+_HNSW_EF_SEARCH = 128
+_REBUILD_DEAD_FRACTION = 0.2
+
+
+class TenantIndex:
+    """The vectors of one tenant. Thread-safe; every method is blocking (call from a worker thread)."""
+
+    def __init__(self, dim: int, *, approximate: bool = False) -> None:
+        self.dim = dim
+        self.approximate = approximate
+        self._lock = threading.RLock()
+        self._index = self._new_faiss_index()
+        self._label_of: dict[int, int] = {}
+        self._memory_of: dict[int, int] = {}
+        self._dead: set[int] = set()
+        self._next_label = 1
+
+    def _new_faiss_index(self) -> faiss.Index:
+        if self.approximate:
+            inner = faiss.IndexHNSWFlat(self.dim, _HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            inner.hnsw.efConstruction = _HNSW_EF_CONSTRUCTION
+            inner.hnsw.efSearch = _HNSW_EF_SEARCH
+            return faiss.IndexIDMap(inner)
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._label_of)
+
+    @property
+    def tombstones(self) -> int:
+        return len(self._dead)
+
+    def memory_ids(self) -> set[int]:
+        with self._lock:
+            return set(self._label_of)
+
+    def upsert(self, memory_ids: list[int], vectors: Vectors) -> None:
+        if not memory_ids:
+            return
+        with self._lock:
+            self._retire([m for m in memory_ids if m in self._label_of])
+            labels = np.arange(self._next_label, self._next_label + len(memory_ids), dtype=np.int64)
+            self._next_label += len(memory_ids)
+            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), labels)
+            for memory_id, label in zip(memory_ids, labels.tolist(), strict=True):
+                self._label_of[memory_id] = label
+                self._memory_of[label] = memory_id
+
+    def remove(self, memory_ids: Iterable[int]) -> None:
+        with self._lock:
+            self._retire([m for m in memory_ids if m in self._label_of])
+
+    def _retire(self, memory_ids: list[int]) -> None:
+        if not memory_ids:
+            return
+        labels = [self._label_of.pop(m) for m in memory_ids]
+        for label in labels:
+            del self._memory_of[label]
+        if self.approximate:
+            self._dead.update(labels)
+        else:
+            self._index.remove_ids(np.asarray(labels, dtype=np.int64))
+
+    @property
+    def needs_rebuild(self) -> bool:
+        total = len(self._label_of) + len(self._dead)
+        return bool(self._dead) and len(self._dead) > _REBUILD_DEAD_FRACTION * total
+
+    def search(self, query: Vectors, k: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
+        """The k nearest memory ids with cosine similarity, best first; only ids in `allowed` if given."""
+        with self._lock:
+            live = len(self._label_of)
+            if live == 0 or k <= 0:
+                return []
+            params = None
+            if allowed is not None:
+                labels = [self._label_of[m] for m in allowed if m in self._label_of]
+                if not labels:
+                    return []
+                selector = faiss.IDSelectorBatch(np.asarray(labels, dtype=np.int64))
+                params = (
+                    faiss.SearchParametersHNSW(sel=selector, efSearch=max(_HNSW_EF_SEARCH, k))
+                    if self.approximate
+                    else faiss.SearchParameters(sel=selector)
+                )
+                k = min(k, len(labels))
+            # Tombstoned labels still occupy HNSW slots: ask for more and drop them.
+            fetch = min(k + len(self._dead), live + len(self._dead))
+            if self.approximate and params is None and fetch > _HNSW_EF_SEARCH:
+                params = faiss.SearchParametersHNSW(efSearch=fetch)
+            scores, labels_out = self._index.search(query.reshape(1, -1).astype(np.float32), fetch, params=params)
+            hits: list[tuple[int, float]] = []
+            for score, label in zip(scores[0].tolist(), labels_out[0].tolist(), strict=True):
+                if label < 0 or label in self._dead:
+                    continue
+                memory_id = self._memory_of.get(label)
+                if memory_id is not None:
+                    hits.append((memory_id, float(score)))
+                if len(hits) >= k:
+                    break
+            return hits
+
+    def vectors_for_rebuild(self) -> tuple[list[int], Vectors]:
+        with self._lock:
+            ids = list(self._label_of)
+            if not ids:
+                return [], np.zeros((0, self.dim), dtype=np.float32)
+            labels = np.asarray([self._label_of[m] for m in ids], dtype=np.int64)
+            if self.approximate:
+                inner = faiss.downcast_index(self._index.index)
+                id_map = faiss.vector_to_array(self._index.id_map)
+                position = {int(label): i for i, label in enumerate(id_map)}
+                vectors = np.vstack([inner.reconstruct(position[int(label)]) for label in labels])
+            else:
+                vectors = np.vstack([self._index.reconstruct(int(label)) for label in labels])
+            return ids, vectors.astype(np.float32)
+
+    # --- snapshots ------------------------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        with self._lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            faiss.write_index(self._index, str(tmp))
+            labels = np.asarray(list(self._memory_of), dtype=np.int64)
+            memories = np.asarray([self._memory_of[int(lb)] for lb in labels], dtype=np.int64)
+            meta_tmp = path.with_suffix(".labels.tmp.npz")
+            np.savez(meta_tmp, labels=labels, memories=memories, dead=np.asarray(sorted(self._dead), dtype=np.int64),
+                     next_label=np.asarray([self._next_label], dtype=np.int64))
+            tmp.replace(path)
+            meta_tmp.replace(path.with_suffix(".labels.npz"))
+
+    @classmethod
+    def load(cls, path: Path, dim: int) -> TenantIndex:
+        index = faiss.read_index(str(path))
+        if index.d != dim:
+            raise ValueError(f"snapshot dimension {index.d} != {dim}")
+        data = np.load(path.with_suffix(".labels.npz"))
+        out = cls(dim, approximate="HNSW" in type(faiss.downcast_index(index.index)).__name__)
+        out._index = index
+        labels = data["labels"].tolist()
+        memories = data["memories"].tolist()
+        out._memory_of = dict(zip(labels, memories, strict=True))
+        out._label_of = {m: lb for lb, m in out._memory_of.items()}
+        out._dead = set(data["dead"].tolist())
+        out._next_label = int(data["next_label"][0])
+        if index.ntotal != len(out._memory_of) + len(out._dead):
+            raise ValueError("snapshot label map does not match the index")
+        return out
+
+
+class IndexSet:
+    """All tenants' indexes of this process, and the change sequence they are in step with."""
+
+    def __init__(self, dim: int, model_id: str, *, approximate_above: int) -> None:
+        self.dim = dim
+        self.model_id = model_id
+        self.approximate_above = approximate_above
+        self.seq = 0
+        self.database_id = ""
+        self.tenants: dict[str, TenantIndex] = {}
+        self.changes_since_snapshot = 0
+
+    def get(self, tenant: str) -> TenantIndex:
+        index = self.tenants.get(tenant)
+        if index is None:
+            index = self.tenants[tenant] = TenantIndex(self.dim)
+        return index
+
+    def maybe_grow(self, tenant: str) -> None:
+        """Swap a tenant to HNSW once it passes the threshold, or rebuild one full of tombstones."""
+        index = self.tenants.get(tenant)
+        if index is None:
+            return
+        want_approximate = len(index) > self.approximate_above
+        if want_approximate != index.approximate or index.needs_rebuild:
+            ids, vectors = index.vectors_for_rebuild()
+            fresh = TenantIndex(self.dim, approximate=want_approximate)
+            fresh.upsert(ids, vectors)
+            self.tenants[tenant] = fresh
+            logger.info("rebuilt the %s index of tenant %s (%d vectors)",
+                        "HNSW" if want_approximate else "flat", tenant, len(ids))
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for number, (tenant, index) in enumerate(sorted(self.tenants.items())):
+            name = f"tenant-{number}.faiss"
+            index.save(directory / name)
+            files[tenant] = name
+        manifest = {
+            "seq": self.seq,
+            "model_id": self.model_id,
+            "dim": self.dim,
+            "database_id": self.database_id,
+            "tenants": files,
+        }
+        tmp = directory / "manifest.json.tmp"
+        tmp.write_text(json.dumps(manifest))
+        tmp.replace(directory / "manifest.json")
+        self.changes_since_snapshot = 0
+
+    @classmethod
+    def load(cls, directory: Path, dim: int, model_id: str, *, approximate_above: int) -> IndexSet | None:
+        """The snapshot in `directory`, or None when it is missing, for another model, or unreadable."""
+        manifest_path = directory / "manifest.json"
+        if not manifest_path.is_file():
+            return None
+        try:
+            manifest = json.loads(manifest_path.read_text())
+            if manifest["model_id"] != model_id or manifest["dim"] != dim:
+                logger.info("index snapshot is for another model; rebuilding from the database")
+                return None
+            out = cls(dim, model_id, approximate_above=approximate_above)
+            out.seq = int(manifest["seq"])
+            out.database_id = str(manifest.get("database_id", ""))
+            for tenant, name in manifest["tenants"].items():
+                out.tenants[tenant] = TenantIndex.load(directory / name, dim)
+            return out
+        except Exception as exc:  # any damage means: rebuild from SQL, which is the truth
+            logger.warning("index snapshot unreadable (%s); rebuilding from the database", exc)
+            return None

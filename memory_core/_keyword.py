@@ -1,0 +1,185 @@
+"""The keyword index: SQLite FTS5 (BM25) or PostgreSQL full-text search, behind one small interface."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ._schema import memory_table
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+# Words that carry no meaning for matching; without this a question's "what", "did", "the" would let
+# every memory in. Kept short on purpose: content words in other languages still match.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your yours
+    yourself yourselves ever also get got""".split()
+)
+
+
+def query_terms(text: str, *, limit: int = 32) -> list[str]:
+    """The searchable words of a question: lower-case, no stopwords, unique, in order."""
+    seen: dict[str, None] = {}
+    for token in _TOKEN.findall(text.lower()):
+        if token not in STOPWORDS and (len(token) > 1 or token.isdigit()):
+            seen.setdefault(token, None)
+    return list(seen)[:limit]
+
+
+class KeywordIndex(Protocol):
+    async def create(self, conn: AsyncConnection) -> None: ...
+
+    async def add(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    async def remove(self, conn: AsyncConnection, memory_ids: Sequence[int]) -> None: ...
+
+    async def search(
+        self, conn: AsyncConnection, terms: list[str], conditions: list[sa.ColumnElement[bool]], limit: int
+    ) -> list[tuple[int, float]]: ...
+
+    async def compact(self, conn: AsyncConnection) -> None: ...
+
+    async def count(self, conn: AsyncConnection, memory_ids: Sequence[int] | None = None) -> int: ...
+
+
+def _document(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "text": row["text"],
+        "title": row.get("title") or "",
+        "tags": row.get("tags") or "",
+        "author": row.get("author") or "",
+    }
+
+
+class SqliteKeywordIndex:
+    """FTS5 with the porter stemmer; rowid = memory id. BM25 weights favour the text, then the title."""
+
+    _fts = sa.table("memory_fts", sa.column("rowid", sa.Integer))
+
+    async def create(self, conn: AsyncConnection) -> None:
+        await conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5("
+            "text, title, tags, author, tokenize = 'porter unicode61 remove_diacritics 2')"
+        )
+
+    async def add(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        await conn.execute(
+            sa.text(
+                "INSERT OR REPLACE INTO memory_fts(rowid, text, title, tags, author) "
+                "VALUES (:id, :text, :title, :tags, :author)"
+            ),
+            [_document(r) for r in rows],
+        )
+
+    async def remove(self, conn: AsyncConnection, memory_ids: Sequence[int]) -> None:
+        if memory_ids:
+            await conn.execute(sa.text("DELETE FROM memory_fts WHERE rowid = :id"), [{"id": i} for i in memory_ids])
+
+    async def compact(self, conn: AsyncConnection) -> None:
+        # Merging the segments drops the postings of deleted rows, so nothing of a deleted text is left.
+        await conn.exec_driver_sql("INSERT INTO memory_fts(memory_fts) VALUES('optimize')")
+
+    async def count(self, conn: AsyncConnection, memory_ids: Sequence[int] | None = None) -> int:
+        if memory_ids is None:
+            return int((await conn.exec_driver_sql("SELECT count(*) FROM memory_fts")).scalar_one())
+        stmt = sa.select(sa.func.count()).select_from(self._fts).where(self._fts.c.rowid.in_(list(memory_ids)))
+        return int((await conn.execute(stmt)).scalar_one())
+
+    async def search(
+        self, conn: AsyncConnection, terms: list[str], conditions: list[sa.ColumnElement[bool]], limit: int
+    ) -> list[tuple[int, float]]:
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        rank = sa.literal_column("bm25(memory_fts, 1.0, 0.6, 0.6, 0.3)")
+        stmt = (
+            sa.select(memory_table.c.id, rank.label("rank"))
+            .select_from(memory_table.join(self._fts, self._fts.c.rowid == memory_table.c.id))
+            .where(sa.text("memory_fts MATCH :match").bindparams(match=match), *conditions)
+            .order_by(rank)
+            .limit(limit)
+        )
+        rows = (await conn.execute(stmt)).all()
+        # bm25() is "lower is better" and negative; flip it so higher is better, like similarity.
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+
+class PostgresKeywordIndex:
+    """PostgreSQL full-text search: a tsvector per memory (english config) with a GIN index."""
+
+    _search = sa.table(
+        "memory_search", sa.column("memory_id", sa.Integer), sa.column("document", sa.Text)
+    )
+
+    async def create(self, conn: AsyncConnection) -> None:
+        await conn.exec_driver_sql(
+            "CREATE TABLE IF NOT EXISTS memory_search ("
+            "memory_id INTEGER PRIMARY KEY REFERENCES memory(id) ON DELETE CASCADE, "
+            "document tsvector NOT NULL)"
+        )
+        await conn.exec_driver_sql(
+            "CREATE INDEX IF NOT EXISTS ix_memory_search_document ON memory_search USING GIN (document)"
+        )
+
+    async def add(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        await conn.execute(
+            sa.text(
+                "INSERT INTO memory_search(memory_id, document) VALUES (:id, "
+                "setweight(to_tsvector('english', :text), 'A') || setweight(to_tsvector('english', :title), 'B')"
+                " || setweight(to_tsvector('simple', :tags), 'B') || setweight(to_tsvector('simple', :author), 'C'))"
+                " ON CONFLICT (memory_id) DO UPDATE SET document = EXCLUDED.document"
+            ),
+            [_document(r) for r in rows],
+        )
+
+    async def remove(self, conn: AsyncConnection, memory_ids: Sequence[int]) -> None:
+        if memory_ids:
+            await conn.execute(
+                sa.text("DELETE FROM memory_search WHERE memory_id = ANY(:ids)"), {"ids": list(memory_ids)}
+            )
+
+    async def compact(self, conn: AsyncConnection) -> None:
+        return None  # rows are gone at commit; VACUUM reclaims the space on its own schedule
+
+    async def count(self, conn: AsyncConnection, memory_ids: Sequence[int] | None = None) -> int:
+        stmt = sa.select(sa.func.count()).select_from(self._search)
+        if memory_ids is not None:
+            stmt = stmt.where(self._search.c.memory_id.in_(list(memory_ids)))
+        return int((await conn.execute(stmt)).scalar_one())
+
+    async def search(
+        self, conn: AsyncConnection, terms: list[str], conditions: list[sa.ColumnElement[bool]], limit: int
+    ) -> list[tuple[int, float]]:
+        if not terms:
+            return []
+        tsquery = sa.func.to_tsquery(
+            "english", " | ".join(re.sub(r"[^\w]", "", t) for t in terms if re.sub(r"[^\w]", "", t))
+        )
+        rank = sa.func.ts_rank_cd(self._search.c.document, tsquery, 32)
+        stmt = (
+            sa.select(memory_table.c.id, rank.label("rank"))
+            .select_from(memory_table.join(self._search, self._search.c.memory_id == memory_table.c.id))
+            .where(self._search.c.document.op("@@")(tsquery), *conditions)
+            .order_by(rank.desc())
+            .limit(limit)
+        )
+        rows = (await conn.execute(stmt)).all()
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def keyword_index_for(dialect: str) -> KeywordIndex:
+    return SqliteKeywordIndex() if dialect == "sqlite" else PostgresKeywordIndex()
