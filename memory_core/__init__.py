@@ -1,6 +1,6 @@
 """teamlore's memory core: the one async, tenant-scoped API every front-end uses (no chat, mail or MCP)."""
 
-from .config import CoreSettings, SearchSettings
+from .config import CoreOptions, CoreSettings, SearchSettings
 from .core import MemoryCore, ProgressCallback, SearchMode
 from .embedding import DEFAULT_MODEL, Embedder, load_embedder
 from .errors import (
@@ -16,6 +16,7 @@ from .errors import (
     Unavailable,
     UnknownIdentity,
 )
+from .keys import ApiKeyInfo, ApiKeys, Scope
 from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
 from .types import (
     Actor,
@@ -45,8 +46,11 @@ __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_TENANT",
     "Actor",
+    "ApiKeyInfo",
+    "ApiKeys",
     "ConfigurationError",
     "Conflict",
+    "CoreOptions",
     "CoreSettings",
     "CredentialDetected",
     "Duplicate",
@@ -68,6 +72,7 @@ __all__ = [
     "QueryFilters",
     "Reflection",
     "ReflectionPoint",
+    "Scope",
     "ScoreBreakdown",
     "SearchMode",
     "SearchSettings",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CoreSettings", "SearchSettings"]
+__all__ = ["CoreOptions", "CoreSettings", "SearchSettings"]
 
 
 class SearchSettings(BaseModel):
@@ -33,20 +33,16 @@ class SearchSettings(BaseModel):
     )
 
 
-class CoreSettings(BaseModel):
-    """Where the memory lives and how it is embedded and searched."""
+class CoreOptions(BaseModel):
+    """How the memory is embedded, checked and searched (the `TEAMLORE_CORE__*` settings)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    data_dir: Path = Field(description="Holds the SQLite database and the index snapshots.")
-    database_url: str | None = Field(
-        None, description="SQLAlchemy async URL; default: SQLite file teamlore.db in the data directory."
-    )
     embedding_model: str = Field(
         "all-MiniLM-L6-v2",
         description="Model name, or a path to a sentence-transformers model directory.",
     )
-    embedding_batch_size: int = Field(32, ge=1, le=512)
+    embedding_batch_size: int = Field(32, ge=1, le=512, description="Texts per forward pass of the model.")
     max_text_chars: int = Field(20_000, ge=100, description="Longer text is refused as too large.")
     near_duplicate_threshold: float = Field(
         0.92, gt=0, le=1, description="Cosine similarity from which a new memory is reported as near-duplicate."
@@ -56,6 +52,15 @@ class CoreSettings(BaseModel):
     )
     query_log_days: int = Field(90, ge=0, description="How long queries and their best score are kept.")
     search: SearchSettings = SearchSettings()
+
+
+class CoreSettings(CoreOptions):
+    """Everything the core needs: where the memory lives, plus the options."""
+
+    data_dir: Path = Field(description="Holds the SQLite database and the index snapshots.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy async URL; default: SQLite file teamlore.db in the data directory."
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -226,7 +226,7 @@ class MemoryCore:
 
     @staticmethod
     async def _check_meta(conn: AsyncConnection, embedder: Embedder, allow_mismatch: bool) -> str:
-        meta = dict((await conn.execute(sa.select(meta_table.c.key, meta_table.c.value))).tuples().all())
+        meta = dict((await conn.execute(sa.select(meta_table.c.key, meta_table.c.value))).all())
         count = (await conn.execute(sa.select(sa.func.count()).select_from(memory_table))).scalar_one()
         stored_model, stored_dim = meta.get("embedding_model"), int(meta.get("embedding_dim") or 0)
         if count and stored_model and (stored_model != embedder.model_id or stored_dim != embedder.dim):
@@ -433,7 +433,6 @@ class MemoryCore:
         async with self._db.read() as conn:
             counts = dict(
                 (await conn.execute(sa.select(memory_table.c.tenant, sa.func.count()).group_by(memory_table.c.tenant)))
-                .tuples()
                 .all()
             )
         tenants = set(counts) | set(self._indexes.tenants)
@@ -456,6 +455,22 @@ class MemoryCore:
             "seq": self._indexes.seq,
             "approximate": bool(index and index.approximate),
         }
+
+    async def health(self) -> dict[str, Any]:
+        """Readiness facts: database reachable, every tenant's index in step with it, model loaded.
+
+        `ready` is True only when all three hold. Never raises for a database problem: it reports it.
+        """
+        checks: dict[str, Any] = {"model": self._embedder.model_id, "model_loaded": self._embedder.dim > 0}
+        try:
+            await self.sync()
+            drifted = await self._drifted_tenants()
+            checks.update(database=True, index_in_step=not drifted, drifted_tenants=drifted, seq=self._indexes.seq)
+        except Exception as exc:  # reported, not raised: readiness must answer
+            logger.warning("health check failed: %s", exc)
+            checks.update(database=False, index_in_step=False, error=str(exc)[:200])
+        checks["ready"] = bool(checks["database"] and checks["index_in_step"] and checks["model_loaded"])
+        return checks
 
     async def rebuild_index(self, tenant: str | None = None) -> None:
         """Rebuild the vector index from SQL (one tenant or all) without re-embedding."""
@@ -548,7 +563,7 @@ class MemoryCore:
                         memory_table.c.tenant == tenant, memory_table.c.content_hash.in_(chunk)
                     )
                 )
-                found.update(dict(rows.tuples().all()))
+                found.update(dict(rows.all()))
         return found
 
     async def _insert(self, conn: AsyncConnection, rows: Sequence[_NewRow]) -> list[int]:
@@ -1000,6 +1015,10 @@ class MemoryCore:
                 )
             )
             await self._keyword.compact(conn)
+        if self._db.is_sqlite:
+            # The WAL still holds the pages as they were before the delete; fold it into the file now.
+            async with self._db.read() as conn:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         await self.sync()
         logger.info("deleted #%d in %s by %s", memory_id, tenant, actor.id)
 
@@ -1026,7 +1045,7 @@ class MemoryCore:
                 .group_by(memory_tag_table.c.tag)
                 .order_by(sa.func.count().desc(), memory_tag_table.c.tag)
             )
-            return [TagCount(tag=tag, count=count) for tag, count in rows.tuples()]
+            return [TagCount(tag=tag, count=count) for tag, count in rows]
 
     async def stats(self, tenant: str) -> Stats:
         """Counts by kind, source and tag, the index size and the model in use."""
@@ -1048,12 +1067,10 @@ class MemoryCore:
             ).scalar_one()
             by_kind = dict(
                 (await conn.execute(sa.select(m.kind, sa.func.count()).where(m.tenant == tenant).group_by(m.kind)))
-                .tuples()
                 .all()
             )
             by_source = dict(
                 (await conn.execute(sa.select(m.source, sa.func.count()).where(m.tenant == tenant).group_by(m.source)))
-                .tuples()
                 .all()
             )
         await self.sync()

@@ -15,11 +15,13 @@ import numpy.typing as npt
 
 from .errors import ConfigurationError
 
-__all__ = ["DEFAULT_MODEL", "Embedder", "MicroBatcher", "SentenceTransformerEmbedder", "load_embedder"]
+__all__ = ["DEFAULT_MODEL", "TEST_MODEL", "Embedder", "MicroBatcher", "SentenceTransformerEmbedder", "load_embedder"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+TEST_MODEL = "test-hashing"
+"""A model name for tests and demos only: the deterministic, model-free HashingEmbedder."""
 
 Vectors = npt.NDArray[np.float32]
 
@@ -44,6 +46,8 @@ class SentenceTransformerEmbedder:
         # Belt and braces: even a misconfigured path must not turn into a hub download.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
@@ -94,6 +98,10 @@ def load_embedder(name: str, *, batch_size: int = 32) -> Embedder:
     Raises:
         ConfigurationError: the model is neither packaged nor a directory on disk.
     """
+    if name == TEST_MODEL:
+        from .testing import HashingEmbedder
+
+        return HashingEmbedder()
     packaged = _packaged_model_path(name)
     if packaged is not None:
         return SentenceTransformerEmbedder(packaged, DEFAULT_MODEL, batch_size=batch_size)

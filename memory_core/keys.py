@@ -1,0 +1,252 @@
+"""API keys: tenant-bound bearer credentials (MCP over HTTP, REST), stored hashed, shown once."""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.engine import RowMapping
+
+from ._db import from_db_time, to_db_time, utcnow
+from ._schema import api_key_table
+from .errors import InvalidInput, Unavailable, UnknownIdentity
+from .tenancy import check_tenant
+
+if TYPE_CHECKING:
+    from .core import MemoryCore
+
+__all__ = ["KEY_PREFIX", "ApiKeyInfo", "ApiKeys", "Scope"]
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "tlk_"
+"""Every key starts with this, so secret scanners and people recognise a teamlore key."""
+
+# tlk_<8 hex: the public prefix>_<43 url-safe chars: 256 random bits>
+_KEY_SHAPE = re.compile(r"^tlk_([0-9a-f]{8})_([A-Za-z0-9_-]{20,128})$")
+# Writing last_used_at on every request would put a database write on every MCP call.
+_LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+class Scope(StrEnum):
+    """What a key may do; each scope includes the ones before it: read < write < admin.
+
+    read: query, get, list, reflect without saving, quality report without saving.
+    write: also store, reflect and save, and delete the memories this key stored.
+    admin: also delete anyone's memory.
+    """
+
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def allows(self, needed: Scope) -> bool:
+        """True when this scope includes `needed`."""
+        return self.rank >= needed.rank
+
+
+_RANK = {Scope.READ: 0, Scope.WRITE: 1, Scope.ADMIN: 2}
+
+
+class ApiKeyInfo(BaseModel):
+    """An API key as everyone but its holder sees it: never the secret, never its hash."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: int
+    tenant: str
+    name: str
+    prefix: str
+    scope: Scope
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def _hash(secret: str) -> str:
+    # The secret carries 256 random bits, so a fast unsalted hash is enough: there is nothing to guess.
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _row_to_info(row: RowMapping) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        id=row["id"],
+        tenant=row["tenant"],
+        name=row["name"],
+        prefix=row["prefix"],
+        scope=Scope(row["scope"]),
+        created_at=from_db_time(row["created_at"]),  # type: ignore[arg-type]
+        last_used_at=from_db_time(row["last_used_at"]),
+        revoked_at=from_db_time(row["revoked_at"]),
+    )
+
+
+def parse_scope(value: str | Scope) -> Scope:
+    """A Scope from its name; InvalidInput names the choices."""
+    try:
+        return Scope(str(value).strip().lower())
+    except ValueError:
+        raise InvalidInput(f"unknown scope {value!r}: use read, write or admin") from None
+
+
+_COLUMNS = [c for c in api_key_table.c if c.name != "key_hash"]
+
+
+class ApiKeys:
+    """Create, list, revoke and check API keys in the core's database.
+
+    A key is `tlk_<prefix>_<secret>`; only its SHA-256 is stored, and the whole key is returned once,
+    by `create`. The prefix (`tlk_1a2b3c4d`) is public: it names the key in lists and logs.
+    """
+
+    def __init__(self, core: MemoryCore) -> None:
+        self._db = core.database
+
+    async def create(self, tenant: str, scope: Scope | str, name: str = "") -> tuple[str, ApiKeyInfo]:
+        """Make a key for `tenant` with `scope`. Returns (the secret, shown only now; its info).
+
+        Raises:
+            InvalidInput: bad tenant name, unknown scope or a name over 200 characters.
+        """
+        check_tenant(tenant)
+        chosen = parse_scope(scope)
+        name = name.strip()
+        if len(name) > 200:
+            raise InvalidInput("the key name is longer than 200 characters")
+        public = secrets.token_hex(4)
+        secret = f"{KEY_PREFIX}{public}_{secrets.token_urlsafe(32)}"
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                sa.insert(api_key_table).values(
+                    tenant=tenant,
+                    name=name,
+                    prefix=f"{KEY_PREFIX}{public}",
+                    key_hash=_hash(secret),
+                    scope=chosen.value,
+                    created_at=to_db_time(utcnow()),
+                )
+            )
+            key_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+            row = (
+                (await conn.execute(sa.select(*_COLUMNS).where(api_key_table.c.id == key_id)))
+                .mappings()
+                .one()
+            )
+        info = _row_to_info(row)
+        logger.info(
+            "created API key %s (#%d) for tenant %s with scope %s", info.prefix, info.id, tenant, chosen
+        )
+        return secret, info
+
+    async def list(self, tenant: str | None = None) -> builtins.list[ApiKeyInfo]:
+        """Every key (revoked ones too), of one tenant or of all, oldest first."""
+        query = sa.select(*_COLUMNS).order_by(api_key_table.c.id)
+        if tenant is not None:
+            query = query.where(api_key_table.c.tenant == check_tenant(tenant))
+        async with self._db.read() as conn:
+            return [_row_to_info(row) for row in (await conn.execute(query)).mappings()]
+
+    async def revoke(self, id_or_prefix: int | str) -> ApiKeyInfo:
+        """Revoke a key named by its id (`3`) or prefix (`tlk_1a2b3c4d`); revoking twice is harmless.
+
+        Raises:
+            InvalidInput: no key, or more than one key, matches.
+        """
+        condition = self._match(id_or_prefix)
+        async with self._db.write() as conn:
+            rows = (await conn.execute(sa.select(*_COLUMNS).where(condition))).mappings().all()
+            if not rows:
+                raise InvalidInput(
+                    f"no API key {id_or_prefix!s}; `teamlore keys list` shows the keys and their ids"
+                )
+            if len(rows) > 1:
+                raise InvalidInput(f"{id_or_prefix!s} matches {len(rows)} keys; revoke by id instead")
+            row = rows[0]
+            if row["revoked_at"] is None:
+                await conn.execute(
+                    sa.update(api_key_table)
+                    .where(api_key_table.c.id == row["id"])
+                    .values(revoked_at=to_db_time(utcnow()))
+                )
+            row = (
+                (await conn.execute(sa.select(*_COLUMNS).where(api_key_table.c.id == row["id"])))
+                .mappings()
+                .one()
+            )
+        info = _row_to_info(row)
+        logger.info("revoked API key %s (#%d) of tenant %s", info.prefix, info.id, info.tenant)
+        return info
+
+    @staticmethod
+    def _match(id_or_prefix: int | str) -> sa.ColumnElement[bool]:
+        text = str(id_or_prefix).strip()
+        if text.lstrip("#").isdigit():
+            return api_key_table.c.id == int(text.lstrip("#"))
+        if not text.startswith(KEY_PREFIX):
+            text = KEY_PREFIX + text
+        shape = _KEY_SHAPE.match(text)
+        if shape is not None:
+            # Someone pasted the whole secret: find its key by the prefix inside it.
+            text = KEY_PREFIX + shape.group(1)
+        return api_key_table.c.prefix == text
+
+    async def authenticate(self, secret: str) -> ApiKeyInfo:
+        """The active key whose secret this is.
+
+        Raises:
+            UnknownIdentity: malformed, unknown or revoked key (the message never echoes the secret).
+        """
+        shape = _KEY_SHAPE.match(secret.strip())
+        if shape is None:
+            raise UnknownIdentity("this is not a teamlore API key (they look like tlk_1a2b3c4d_…)")
+        digest = _hash(secret.strip())
+        async with self._db.read() as conn:
+            rows = (
+                (
+                    await conn.execute(
+                        sa.select(api_key_table).where(api_key_table.c.prefix == KEY_PREFIX + shape.group(1))
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        row = next((r for r in rows if hmac.compare_digest(r["key_hash"], digest)), None)
+        if row is None:
+            raise UnknownIdentity("unknown API key")
+        info = _row_to_info(row)
+        if not info.active:
+            raise UnknownIdentity(f"the API key {info.prefix} was revoked")
+        await self._touch(info)
+        return info
+
+    async def _touch(self, info: ApiKeyInfo) -> None:
+        now = utcnow()
+        if info.last_used_at is not None and now - info.last_used_at < _LAST_USED_GRANULARITY:
+            return
+        try:
+            async with self._db.write() as conn:
+                await conn.execute(
+                    sa.update(api_key_table)
+                    .where(api_key_table.c.id == info.id)
+                    .values(last_used_at=to_db_time(now))
+                )
+        except Unavailable:
+            # Bookkeeping only: a busy database must not turn a valid key away.
+            logger.warning("could not record the use of API key %s", info.prefix)

@@ -1,0 +1,59 @@
+"""Logging set-up for the process (the only place that configures logging): plain or JSON lines to stderr."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+import uuid
+from datetime import UTC, datetime
+
+from .settings import LoggingSettings
+
+__all__ = ["configure_logging", "new_reference", "request_id"]
+
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("teamlore_request_id", default=None)
+
+
+def new_reference() -> str:
+    """A short id that a user can quote and an operator can grep for."""
+    return uuid.uuid4().hex[:8]
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get() or "-"
+        return True
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False)
+
+
+def configure_logging(settings: LoggingSettings) -> None:
+    """Send every log line to stderr (stdout stays clean for --json output and MCP stdio)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_RequestIdFilter())
+    if settings.format == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.level)
+    # Libraries that are chatty at INFO about things an operator does not act on.
+    for name in ("httpx", "httpcore", "sentence_transformers", "faiss", "apscheduler.executors", "aiosqlite"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(settings.level)))

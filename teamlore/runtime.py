@@ -1,0 +1,188 @@
+"""The one process: the core, the web app and every enabled front-end on one event loop, one task group."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import uvicorn
+from starlette.routing import BaseRoute
+
+from memory_core import InvalidInput, MemoryCore, TeamloreError
+
+from .settings import Settings
+from .web import LifespanHook, Mount, create_app
+
+__all__ = ["PARTS", "Plan", "check", "parse_only", "serve"]
+
+logger = logging.getLogger(__name__)
+
+PARTS = ("web", "discord", "mail", "scheduler")
+
+Service = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Frontend:
+    """What one front-end adds: routes/mounts on the web app, and/or a long-running service."""
+
+    name: str
+    enabled: bool
+    why: str
+    routes: Sequence[BaseRoute] = ()
+    mounts: Sequence[Mount] = ()
+    lifespans: Sequence[LifespanHook] = ()
+    service: Service | None = None
+
+
+@dataclass
+class Plan:
+    frontends: list[Frontend] = field(default_factory=list)
+
+    @property
+    def enabled(self) -> list[Frontend]:
+        return [f for f in self.frontends if f.enabled]
+
+
+def parse_only(value: str | None) -> set[str]:
+    if not value:
+        return set(PARTS)
+    parts = {p.strip().lower() for p in value.split(",") if p.strip()}
+    unknown = parts - set(PARTS)
+    if unknown:
+        raise InvalidInput(f"--only takes {', '.join(PARTS)}; not {', '.join(sorted(unknown))}")
+    return parts
+
+
+def build_plan(core: MemoryCore, settings: Settings, parts: set[str]) -> Plan:
+    """Decide what runs. Each front-end is enabled by its credentials (and by --only)."""
+    from . import frontends
+
+    return Plan(frontends.build_all(core, settings, parts))
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: the runtime owns SIGTERM for every part."""
+
+    def capture_signals(self) -> Any:
+        from contextlib import nullcontext
+
+        return nullcontext()
+
+
+async def _supervise(name: str, service: Service) -> None:
+    """Run a front-end; if it fails, log it and restart it with backoff while the others go on."""
+    delay = 1.0
+    while True:
+        try:
+            await service()
+            logger.info("%s stopped", name)
+            return
+        except Exception:
+            logger.exception("%s failed; restarting in %.0f s", name, delay)
+            from . import metrics
+
+            metrics.FRONTEND_RESTARTS.labels(frontend=name).inc()
+            await anyio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+
+async def serve(settings: Settings, parts: set[str] | None = None, *, ready: anyio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT: then stop taking requests, drain, close the core."""
+    parts = parts if parts is not None else set(PARTS)
+    core = await MemoryCore.open(settings.core_settings())
+    async with core:
+        plan = build_plan(core, settings, parts)
+        for frontend in plan.frontends:
+            logger.info("%s: %s (%s)", frontend.name, "enabled" if frontend.enabled else "off", frontend.why)
+        server: _Server | None = None
+        if "web" in parts:
+            enabled = plan.enabled
+            app = create_app(
+                core,
+                routes=[r for f in enabled for r in f.routes],
+                mounts=[m for f in enabled for m in f.mounts],
+                lifespans=[h for f in enabled for h in f.lifespans],
+            )
+            config = uvicorn.Config(
+                app, host=settings.http.host, port=settings.http.port, log_config=None, access_log=False,
+                lifespan="on", timeout_graceful_shutdown=20,
+            )
+            server = _Server(config)
+        stop = anyio.Event()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_watch_signals, stop)
+            services = anyio.CancelScope()
+
+            async def run_services() -> None:
+                with services:
+                    async with anyio.create_task_group() as inner:
+                        for frontend in plan.enabled:
+                            if frontend.service is not None:
+                                inner.start_soon(_supervise, frontend.name, frontend.service)
+
+            tg.start_soon(run_services)
+            server_done = anyio.Event()
+
+            async def run_server() -> None:
+                assert server is not None
+                try:
+                    await server.serve()
+                except SystemExit as exc:  # uvicorn exits when it cannot bind
+                    raise TeamloreError(
+                        f"the web server could not listen on {settings.http.host}:{settings.http.port}"
+                    ) from exc
+                finally:
+                    server_done.set()
+
+            if server is not None:
+                tg.start_soon(run_server)
+                while not server.started:
+                    await anyio.sleep(0.02)
+                logger.info("teamlore ready on http://%s:%d", settings.http.host, settings.http.port)
+            else:
+                logger.info("teamlore ready (no web server)")
+            if ready is not None:
+                ready.set()
+            await stop.wait()
+            logger.info("shutting down: draining requests")
+            if server is not None:
+                server.should_exit = True
+                await server_done.wait()
+            services.cancel()
+            tg.cancel_scope.cancel()
+    logger.info("teamlore stopped")
+
+
+async def _watch_signals(stop: anyio.Event) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            logger.info("received %s", signal.Signals(signum).name)
+            stop.set()
+            return
+
+
+async def check(settings: Settings) -> dict[str, Any]:
+    """What `teamlore check` reports: settings, database, model, index, and each front-end's state."""
+    checks: list[dict[str, Any]] = [{"name": "settings", "ok": True, "detail": "valid"}]
+    frontends: list[dict[str, Any]] = []
+    try:
+        core = await MemoryCore.open(settings.core_settings())
+    except TeamloreError as exc:
+        checks.append({"name": "database", "ok": False, "detail": str(exc)})
+        return {"ok": False, "checks": checks, "frontends": frontends}
+    async with core:
+        health = await core.health()
+        checks.append({"name": "database", "ok": health["database"], "detail": settings.core_settings().resolved_database_url.split("@")[-1]})
+        checks.append({"name": "model", "ok": health["model_loaded"], "detail": health["model"]})
+        checks.append({
+            "name": "index", "ok": health["index_in_step"],
+            "detail": "in step" if health["index_in_step"] else f"drift in {health.get('drifted_tenants')}",
+        })
+        plan = build_plan(core, settings, set(PARTS))
+        frontends = [{"name": f.name, "enabled": f.enabled, "why": f.why} for f in plan.frontends]
+    return {"ok": all(c["ok"] for c in checks), "checks": checks, "frontends": frontends}

@@ -1,0 +1,88 @@
+"""The one Settings object: read once at start from TEAMLORE_* variables (and .env), then passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from memory_core import ConfigurationError, CoreOptions, CoreSettings, TenantIdentities, TenantMap
+
+__all__ = ["HttpSettings", "LoggingSettings", "Settings", "load_settings"]
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("teamlore", appauthor=False))
+
+
+class HttpSettings(BaseModel):
+    """The web server: health, metrics, Slack events, MCP over HTTP and the REST API."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Address the web server listens on.")
+    port: int = Field(8080, ge=0, le=65535, description="Port of the web server (0: any free port).")
+
+
+class LoggingSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    format: Literal["plain", "json"] = Field("plain", description="Log line format: plain text or JSON.")
+
+
+class Settings(BaseSettings):
+    """Every setting of teamlore. Environment: `TEAMLORE_<NAME>`, sections nested with `__`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TEAMLORE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the SQLite database and index snapshots live (default: the user's data directory).",
+    )
+    database_url: str | None = Field(
+        None,
+        description="Database URL instead of SQLite in the data directory, e.g. postgresql+asyncpg://u:p@host/db.",
+    )
+    tenants: dict[str, TenantIdentities] = Field(
+        default_factory=dict,
+        description='Tenant map as JSON, e.g. {"acme": {"slack": ["T0123"], "discord": ["1234"], '
+        '"mail": ["acme.com"]}}. Empty: one tenant, "default", for everything.',
+    )
+    core: CoreOptions = Field(default_factory=CoreOptions, description="Embedding, hygiene and search options.")
+    http: HttpSettings = Field(default_factory=HttpSettings, description="The web server.")
+    log: LoggingSettings = Field(default_factory=LoggingSettings, description="Logging.")
+
+    def core_settings(self) -> CoreSettings:
+        return CoreSettings(data_dir=self.data_dir, database_url=self.database_url, **_fields(self.core))
+
+    def tenant_map(self) -> TenantMap:
+        return TenantMap(self.tenants)
+
+
+def _fields(model: BaseModel) -> dict[str, Any]:
+    return {name: getattr(model, name) for name in type(model).model_fields}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings once; a malformed value fails with the setting's environment name."""
+    try:
+        settings = Settings(**overrides)
+        settings.tenant_map()  # a tenant map that contradicts itself fails now, not at the first message
+        return settings
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "TEAMLORE_" + "__".join(str(part).upper() for part in error["loc"] if not isinstance(part, int))
+            problems.append(f"{name}: {error['msg']}")
+        raise ConfigurationError("invalid settings: " + "; ".join(problems)) from exc

@@ -1,0 +1,111 @@
+"""Querying: hybrid search, filters, expiry, score breakdowns, modes and input checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from memory_core import Importance, InvalidInput, MemoryCore, QueryFilters, Source
+from memory_core.testing import draft
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def filled(core: MemoryCore) -> MemoryCore:
+    now = datetime.now(UTC)
+    await core.store_many(
+        "default",
+        [
+            draft("The VPN moved to vpn2.corp on Monday", tags=["infra"], author="alice"),
+            draft("VPN certificates renew every 90 days", tags=["infra", "security"], author="bob",
+                  author_id="cli:bob", created_at=now - timedelta(days=40)),
+            draft("Lunch is at noon in the big room", tags=["office"], source=Source.SLACK),
+            draft("We decided the VPN stays on WireGuard", kind="decision", author="carol",
+                  author_id="cli:carol", importance=Importance.CRITICAL),
+            draft("Old VPN host vpn1 retired", created_at=now - timedelta(days=400)),
+        ],
+    )
+    return core
+
+
+async def test_hybrid_query_finds_and_explains(filled: MemoryCore) -> None:
+    hits = await filled.query("default", "vpn", limit=10)
+    texts = [h.memory.text for h in hits]
+    assert all("VPN" in t or "vpn" in t for t in texts)
+    assert "Lunch is at noon in the big room" not in texts
+    top = hits[0].breakdown
+    assert top.keyword_rank is not None and top.vector_rank is not None
+    assert top.final == pytest.approx(hits[0].score)
+    assert hits == sorted(hits, key=lambda h: -h.score)
+
+
+async def test_importance_and_recency_boosts_are_bounded(filled: MemoryCore) -> None:
+    for hit in await filled.query("default", "vpn", limit=10):
+        assert -0.05 <= hit.breakdown.importance_boost <= 0.10
+        assert 0 <= hit.breakdown.recency_boost <= 0.05
+    critical = [h for h in await filled.query("default", "vpn", limit=10)
+                if h.memory.importance is Importance.CRITICAL]
+    assert critical[0].breakdown.importance_boost == pytest.approx(0.10)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (QueryFilters(tags=("infra",)), {"The VPN moved to vpn2.corp on Monday", "VPN certificates renew every 90 days"}),
+        (QueryFilters(tags=("infra", "security")), {"VPN certificates renew every 90 days"}),
+        (QueryFilters(kind="decision"), {"We decided the VPN stays on WireGuard"}),
+        (QueryFilters(author="@Bob"), {"VPN certificates renew every 90 days"}),
+        (QueryFilters(source=Source.SLACK), {"Lunch is at noon in the big room"}),
+        (QueryFilters(since=datetime.now(UTC) - timedelta(days=30)),
+         {"The VPN moved to vpn2.corp on Monday", "We decided the VPN stays on WireGuard",
+          "Lunch is at noon in the big room"}),
+        (QueryFilters(until=datetime.now(UTC) - timedelta(days=100)), {"Old VPN host vpn1 retired"}),
+    ],
+)
+async def test_filters_narrow_results(filled: MemoryCore, filters: QueryFilters, expected: set[str]) -> None:
+    hits = await filled.query("default", "vpn lunch room", filters=filters, limit=20)
+    assert {h.memory.text for h in hits} <= expected
+    assert {h.memory.text for h in hits} & expected
+
+
+async def test_expired_memories_are_hidden_not_deleted(core: MemoryCore) -> None:
+    gone = await core.store("default", draft("temporary door code is 4711",
+                                             expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert await core.query("default", "door code") == []
+    hits = await core.query("default", "door code", filters=QueryFilters(include_expired=True))
+    assert [h.memory.id for h in hits] == [gone.id]
+    assert (await core.get("default", gone.id)).is_expired(datetime.now(UTC))
+
+
+async def test_modes(filled: MemoryCore) -> None:
+    keyword = await filled.query("default", "WireGuard", mode="keyword")
+    assert keyword[0].memory.text == "We decided the VPN stays on WireGuard"
+    assert keyword[0].breakdown.vector_rank is None
+    vector = await filled.query("default", "WireGuard", mode="vector")
+    assert all(h.breakdown.keyword_rank is None for h in vector)
+
+
+async def test_bad_questions_are_refused(core: MemoryCore) -> None:
+    with pytest.raises(InvalidInput, match="empty"):
+        await core.query("default", "   ")
+    with pytest.raises(InvalidInput, match="limit"):
+        await core.query("default", "x", limit=0)
+    with pytest.raises(InvalidInput):
+        await core.query("default", "x" * 5000)
+    with pytest.raises(InvalidInput, match="mode"):
+        await core.query("default", "x", mode="fuzzy")  # type: ignore[arg-type]
+
+
+async def test_query_counts_access_and_logs_the_question(filled: MemoryCore) -> None:
+    hits = await filled.query("default", "WireGuard", limit=1)
+    await filled._flush_pending(force=True)
+    memory = await filled.get("default", hits[0].memory.id, count_access=False)
+    assert memory.access_count == 1 and memory.last_accessed_at is not None
+
+
+async def test_punctuation_and_operators_in_questions_are_safe(filled: MemoryCore) -> None:
+    for question in ['"unbalanced', "vpn AND OR NOT", "NEAR(vpn)", "*", "col:umn", "vpn -- ; drop table memory"]:
+        await filled.query("default", question)
+    assert (await filled.stats("default")).memories == 5
