@@ -111,7 +111,9 @@ class Database:
                     conn = await conn.execution_options(teamlore_write=True)
                     async with conn.begin():
                         if self.dialect == "postgresql":
-                            await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_WRITE_LOCK_KEY})
+                            await conn.execute(
+                                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_WRITE_LOCK_KEY}
+                            )
                         yield conn
             except OperationalError as exc:
                 _raise_unavailable_if_transient(exc)

@@ -141,15 +141,15 @@ class ApiKeyRow(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
-memory_table: sa.Table = MemoryRow.__table__  # type: ignore[assignment]
-memory_tag_table: sa.Table = MemoryTagRow.__table__  # type: ignore[assignment]
-change_table: sa.Table = ChangeRow.__table__  # type: ignore[assignment]
-audit_table: sa.Table = AuditRow.__table__  # type: ignore[assignment]
-meta_table: sa.Table = MetaRow.__table__  # type: ignore[assignment]
-query_log_table: sa.Table = QueryLogRow.__table__  # type: ignore[assignment]
-ingest_failure_table: sa.Table = IngestFailureRow.__table__  # type: ignore[assignment]
-quality_report_table: sa.Table = QualityReportRow.__table__  # type: ignore[assignment]
-api_key_table: sa.Table = ApiKeyRow.__table__  # type: ignore[assignment]
+memory_table: sa.Table = MemoryRow.__table__  # type: ignore[attr-defined]
+memory_tag_table: sa.Table = MemoryTagRow.__table__  # type: ignore[attr-defined]
+change_table: sa.Table = ChangeRow.__table__  # type: ignore[attr-defined]
+audit_table: sa.Table = AuditRow.__table__  # type: ignore[attr-defined]
+meta_table: sa.Table = MetaRow.__table__  # type: ignore[attr-defined]
+query_log_table: sa.Table = QueryLogRow.__table__  # type: ignore[attr-defined]
+ingest_failure_table: sa.Table = IngestFailureRow.__table__  # type: ignore[attr-defined]
+quality_report_table: sa.Table = QualityReportRow.__table__  # type: ignore[attr-defined]
+api_key_table: sa.Table = ApiKeyRow.__table__  # type: ignore[attr-defined]
 
 metadata = SQLModel.metadata
 SCHEMA_VERSION = "1"

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-__all__ = ["CoreOptions", "CoreSettings", "SearchSettings"]
+__all__ = [
+    "CoreOptions",
+    "CoreSettings",
+    "LLMSettings",
+    "QualitySettings",
+    "ReflectionSettings",
+    "SearchSettings",
+]
 
 
 class SearchSettings(BaseModel):
@@ -33,6 +40,99 @@ class SearchSettings(BaseModel):
     )
 
 
+class LLMSettings(BaseModel):
+    """An OpenAI-compatible chat-completions endpoint (Ollama, vLLM, a hosted API) that writes reflections.
+
+    Unset (no base_url or no model): reflections are extractive, offline. On any error, timeout or
+    malformed answer the reflection falls back to the extractive synthesis and says so.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str | None = Field(
+        None,
+        description="API base URL up to /v1, e.g. http://localhost:11434/v1 (Ollama). Empty: extractive.",
+    )
+    model: str = Field("", description="Model name sent with each request, e.g. llama3.1:8b or gpt-4o-mini.")
+    api_key: SecretStr | None = Field(None, description="Bearer token for the endpoint, if it needs one.")
+    timeout: float = Field(
+        30.0, gt=0, le=600, description="Seconds to wait for an answer before falling back."
+    )
+    max_tokens: int = Field(800, ge=64, le=8192, description="Longest answer the model may write.")
+    temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature; low keeps it factual.")
+    max_input_chars: int = Field(
+        24_000, ge=1000, description="Most characters of memory text sent per request (oldest dropped first)."
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.base_url and self.model)
+
+
+class ReflectionSettings(BaseModel):
+    """How `/reflect` gathers memories and how many key points it writes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seeds: int = Field(
+        5, ge=1, le=50, description="Top search hits (found by both keyword and meaning) that anchor a topic."
+    )
+    seed_similarity: float = Field(
+        0.5, ge=0, le=1, description="A hit found by meaning alone anchors the topic from this cosine."
+    )
+    affinity: float = Field(
+        0.7,
+        ge=0,
+        le=2,
+        description="A hit joins the reflection when its affinity (cosine, plus shared tags and closeness "
+        "in time) to a gathered memory reaches this.",
+    )
+    window_limit: int = Field(
+        200, ge=1, le=5000, description="Most memories a reflection over a time window (no topic) reads."
+    )
+    max_points: int = Field(6, ge=1, le=30, description="Most key points in a reflection.")
+    diversity: float = Field(
+        0.3, ge=0, le=1, description="Weight of novelty against relevance when choosing key points (MMR)."
+    )
+
+
+class QualitySettings(BaseModel):
+    """Thresholds of the quality report (see docs/reflection.md for the score formula)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window_days: int = Field(
+        30, ge=1, le=3650, description="Days of queries (knowledge gaps) and ingest failures reported."
+    )
+    stale_days: int = Field(
+        180, ge=1, description="A memory not changed nor read for this many days is reported as stale."
+    )
+    knowledge_gap_similarity: float = Field(
+        0.4, ge=-1, le=1, description="A query whose best answer has a lower cosine than this is a gap."
+    )
+    conflict_similarity: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Two memories this similar that differ in a number, a name or a negation may contradict.",
+    )
+    decision_similarity: float = Field(
+        0.7, ge=0, le=1, description="Two unlinked decisions this similar are a possible conflict."
+    )
+    low_information_words: int = Field(
+        3, ge=1, le=20, description="A memory with fewer content words than this is low-information."
+    )
+    timeline_kinds: tuple[str, ...] = Field(
+        ("incident", "status", "standup", "log", "reflection"),
+        description="Kinds that record how things evolved: their differences are history, not conflicts.",
+    )
+    scan_limit: int = Field(
+        20_000, ge=100, description="Pair checks (duplicates, conflicts) cover this many newest memories."
+    )
+    trend_points: int = Field(30, ge=1, le=1000, description="Earlier scores shown as the trend.")
+    keep_reports_days: int = Field(365, ge=1, description="Reports older than this are deleted.")
+
+
 class CoreOptions(BaseModel):
     """How the memory is embedded, checked and searched (the `TEAMLORE_CORE__*` settings)."""
 
@@ -45,13 +145,25 @@ class CoreOptions(BaseModel):
     embedding_batch_size: int = Field(32, ge=1, le=512, description="Texts per forward pass of the model.")
     max_text_chars: int = Field(20_000, ge=100, description="Longer text is refused as too large.")
     near_duplicate_threshold: float = Field(
-        0.92, gt=0, le=1, description="Cosine similarity from which a new memory is reported as near-duplicate."
+        0.92,
+        gt=0,
+        le=1,
+        description="Cosine similarity from which a new memory is reported as near-duplicate.",
     )
     snapshot_every_changes: int = Field(
         5000, ge=0, description="Write an index snapshot after this many changes (0: only at close)."
     )
     query_log_days: int = Field(90, ge=0, description="How long queries and their best score are kept.")
     search: SearchSettings = SearchSettings()
+    reflection: ReflectionSettings = Field(
+        default_factory=ReflectionSettings, description="How /reflect gathers memories and writes key points."
+    )
+    llm: LLMSettings = Field(
+        default_factory=LLMSettings, description="Optional OpenAI-compatible endpoint for reflections."
+    )
+    quality: QualitySettings = Field(
+        default_factory=QualitySettings, description="Quality-report thresholds."
+    )
 
 
 class CoreSettings(CoreOptions):

@@ -93,7 +93,8 @@ class _NewRow:
     text: str
     content_hash: str
     redacted: tuple[str, ...] = ()
-    explicit_id: int | None = None
+    explicit_id: int | None = None  # the id to insert with; cleared when it is taken
+    original_id: int | None = None  # the id in the export, to re-point links when it could not be kept
     vector: Vectors | None = None
     links: tuple[int, ...] = ()
     updated_at: datetime | None = None
@@ -176,7 +177,9 @@ class MemoryCore:
         self._batcher = MicroBatcher(embedder)
         self._keyword = keyword
         self._database_id = database_id
-        self._indexes = IndexSet(embedder.dim, embedder.model_id, approximate_above=settings.search.approximate_above)
+        self._indexes = IndexSet(
+            embedder.dim, embedder.model_id, approximate_above=settings.search.approximate_above
+        )
         self._sync_lock = anyio.Lock()
         self._faiss_limiter = anyio.CapacityLimiter(2)
         self._pending = _PendingLog()
@@ -202,7 +205,9 @@ class MemoryCore:
             try:
                 settings.data_dir.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise ConfigurationError(f"TEAMLORE_DATA_DIR {settings.data_dir} cannot be created: {exc}") from exc
+                raise ConfigurationError(
+                    f"TEAMLORE_DATA_DIR {settings.data_dir} cannot be created: {exc}"
+                ) from exc
         if embedder is None:
             embedder = await anyio.to_thread.run_sync(
                 lambda: load_embedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
@@ -239,7 +244,7 @@ class MemoryCore:
         for key, value in meta.items():
             await conn.execute(sa.delete(meta_table).where(meta_table.c.key == key))
             await conn.execute(sa.insert(meta_table).values(key=key, value=value))
-        return meta["database_id"]
+        return str(meta["database_id"])
 
     async def __aenter__(self) -> MemoryCore:
         return self
@@ -283,7 +288,9 @@ class MemoryCore:
             if snapshot.seq <= max_seq:
                 self._indexes = snapshot
             else:
-                logger.warning("index snapshot is ahead of the database (seq %d > %d); rebuilding", snapshot.seq, max_seq)
+                logger.warning(
+                    "index snapshot is ahead of the database (seq %d > %d); rebuilding", snapshot.seq, max_seq
+                )
         if self._indexes is not snapshot:
             await self._rebuild_all()
         await self.sync()
@@ -349,7 +356,12 @@ class MemoryCore:
             async with self._db.read() as conn:
                 changes = (
                     await conn.execute(
-                        sa.select(change_table.c.seq, change_table.c.tenant, change_table.c.memory_id, change_table.c.op)
+                        sa.select(
+                            change_table.c.seq,
+                            change_table.c.tenant,
+                            change_table.c.memory_id,
+                            change_table.c.op,
+                        )
                         .where(change_table.c.seq > self._indexes.seq)
                         .order_by(change_table.c.seq)
                     )
@@ -396,7 +408,11 @@ class MemoryCore:
         return len(changes)
 
     async def _rebuild_all(self) -> None:
-        fresh = IndexSet(self._embedder.dim, self._embedder.model_id, approximate_above=self.settings.search.approximate_above)
+        fresh = IndexSet(
+            self._embedder.dim,
+            self._embedder.model_id,
+            approximate_above=self.settings.search.approximate_above,
+        )
         async with self._db.read() as conn:
             fresh.seq = (await conn.execute(sa.select(sa.func.max(change_table.c.seq)))).scalar_one() or 0
             await self._fill(conn, fresh, None)
@@ -408,7 +424,9 @@ class MemoryCore:
             await self._fill(conn, self._indexes, tenant)
 
     async def _fill(self, conn: AsyncConnection, indexes: IndexSet, tenant: str | None) -> None:
-        stmt = sa.select(memory_table.c.id, memory_table.c.tenant, memory_table.c.embedding).order_by(memory_table.c.id)
+        stmt = sa.select(memory_table.c.id, memory_table.c.tenant, memory_table.c.embedding).order_by(
+            memory_table.c.id
+        )
         if tenant is not None:
             stmt = stmt.where(memory_table.c.tenant == tenant)
         result = await conn.stream(stmt.execution_options(yield_per=5000))
@@ -431,9 +449,12 @@ class MemoryCore:
 
     async def _drifted_tenants(self) -> list[str]:
         async with self._db.read() as conn:
-            counts = dict(
-                (await conn.execute(sa.select(memory_table.c.tenant, sa.func.count()).group_by(memory_table.c.tenant)))
-                .all()
+            counts: dict[str, int] = dict(
+                (
+                    await conn.execute(
+                        sa.select(memory_table.c.tenant, sa.func.count()).group_by(memory_table.c.tenant)
+                    )
+                ).all()
             )
         tenants = set(counts) | set(self._indexes.tenants)
         return sorted(
@@ -444,7 +465,11 @@ class MemoryCore:
         """How the tenant's vector index compares with the database (for readiness and drift findings)."""
         await self.sync()
         async with self._db.read() as conn:
-            ids = set((await conn.execute(sa.select(memory_table.c.id).where(memory_table.c.tenant == tenant))).scalars())
+            ids = set(
+                (
+                    await conn.execute(sa.select(memory_table.c.id).where(memory_table.c.tenant == tenant))
+                ).scalars()
+            )
         index = self._indexes.tenants.get(tenant)
         indexed = index.memory_ids() if index is not None else set()
         return {
@@ -465,7 +490,9 @@ class MemoryCore:
         try:
             await self.sync()
             drifted = await self._drifted_tenants()
-            checks.update(database=True, index_in_step=not drifted, drifted_tenants=drifted, seq=self._indexes.seq)
+            checks.update(
+                database=True, index_in_step=not drifted, drifted_tenants=drifted, seq=self._indexes.seq
+            )
         except Exception as exc:  # reported, not raised: readiness must answer
             logger.warning("health check failed: %s", exc)
             checks.update(database=False, index_in_step=False, error=str(exc)[:200])
@@ -499,7 +526,10 @@ class MemoryCore:
                 raise CredentialDetected(kinds)
             text, found = hygiene.redact_credentials(text)
             redacted = tuple(found)
-        return _NewRow(tenant=tenant, draft=draft, text=text, content_hash=hygiene.content_hash(text), redacted=redacted)
+        return _NewRow(
+            tenant=tenant, draft=draft, text=text, content_hash=hygiene.content_hash(text), redacted=redacted,
+            links=draft.links,
+        )
 
     # --- store ---------------------------------------------------------------------------------------
 
@@ -629,7 +659,10 @@ class MemoryCore:
         await self._keyword.add(conn, values)
         await conn.execute(
             sa.insert(change_table),
-            [{"tenant": r.tenant, "memory_id": i, "op": "upsert", "at": now} for i, r in zip(ids, rows, strict=True)],
+            [
+                {"tenant": r.tenant, "memory_id": i, "op": "upsert", "at": now}
+                for i, r in zip(ids, rows, strict=True)
+            ],
         )
         return ids
 
@@ -681,7 +714,9 @@ class MemoryCore:
                     ids = await self._insert(conn, [r for _, r in fresh])
                 memories = {m.id: m for m in await self.get_many(tenant, ids, count_access=False)}
                 for (position, row), memory_id in zip(fresh, ids, strict=True):
-                    results[position] = StoreResult(memory=memories[memory_id], created=True, redacted=row.redacted)
+                    results[position] = StoreResult(
+                        memory=memories[memory_id], created=True, redacted=row.redacted
+                    )
                     existing[row.content_hash] = memory_id
                 await self.sync()
             done += len(chunk)
@@ -703,7 +738,11 @@ class MemoryCore:
         wanted = [i for i in ids if i is not None]
         taken: set[int] = set()
         for chunk in _chunks(wanted, _SQL_IN_CHUNK):
-            taken.update((await conn.execute(sa.select(memory_table.c.id).where(memory_table.c.id.in_(chunk)))).scalars())
+            taken.update(
+                (
+                    await conn.execute(sa.select(memory_table.c.id).where(memory_table.c.id.in_(chunk)))
+                ).scalars()
+            )
         return taken
 
     # --- query ---------------------------------------------------------------------------------------
@@ -739,7 +778,12 @@ class MemoryCore:
     @staticmethod
     def _is_narrowing(filters: QueryFilters) -> bool:
         return bool(
-            filters.tags or filters.kind or filters.source or filters.author or filters.since or filters.until
+            filters.tags
+            or filters.kind
+            or filters.source
+            or filters.author
+            or filters.since
+            or filters.until
             or not filters.include_superseded
         )
 
@@ -756,7 +800,8 @@ class MemoryCore:
         """Find the memories that best answer `text` (hybrid keyword + vector search, fused).
 
         Expired memories are hidden unless `filters.include_expired`. `record=False` keeps the query
-        out of the query log (which feeds knowledge-gap findings).
+        out of the query log (which feeds knowledge-gap findings) and leaves access counts alone (which
+        feed staleness): for the core's own searches, such as reflection.
 
         Raises:
             InvalidInput: empty question or limit outside 1..100.
@@ -789,7 +834,9 @@ class MemoryCore:
             if self._is_narrowing(filters):
                 allowed = set((await conn.execute(sa.select(memory_table.c.id).where(*conditions))).scalars())
             if mode != "vector":
-                keyword_hits = await self._keyword.search(conn, query_terms(text), conditions, search.candidates)
+                keyword_hits = await self._keyword.search(
+                    conn, query_terms(text), conditions, search.candidates
+                )
         index = self._indexes.tenants.get(tenant)
         if query_vector is not None and index is not None and (allowed is None or allowed):
             vector_hits = await anyio.to_thread.run_sync(
@@ -802,7 +849,9 @@ class MemoryCore:
         memories: dict[int, Memory] = {}
         async with self._db.read() as conn:
             for chunk in _chunks([c.memory_id for c in candidates], _SQL_IN_CHUNK):
-                rows = await conn.execute(sa.select(*_MEMORY_COLUMNS).where(memory_table.c.id.in_(chunk), *conditions))
+                rows = await conn.execute(
+                    sa.select(*_MEMORY_COLUMNS).where(memory_table.c.id.in_(chunk), *conditions)
+                )
                 for row in rows.mappings():
                     memories[row["id"]] = _row_to_memory(row)
         hits: list[Hit] = []
@@ -818,21 +867,30 @@ class MemoryCore:
         best_similarity = max((h.breakdown.vector_similarity or 0.0 for h in hits), default=None)
         if record:
             self._pending.queries.append(
-                {"tenant": tenant, "text": text[:1000], "best_similarity": best_similarity, "hits": len(hits),
-                 "at": to_db_time(now)}
+                {
+                    "tenant": tenant,
+                    "text": text[:1000],
+                    "best_similarity": best_similarity,
+                    "hits": len(hits),
+                    "at": to_db_time(now),
+                }
             )
-        for h in hits:
-            self._pending.accessed[h.memory.id] = self._pending.accessed.get(h.memory.id, 0) + 1
+            for h in hits:
+                self._pending.accessed[h.memory.id] = self._pending.accessed.get(h.memory.id, 0) + 1
         await self._flush_pending()
         logger.debug("query in %s: %d hits", tenant, len(hits))
         return hits
 
     async def _flush_pending(self, *, force: bool = False) -> None:
-        """Write query-log rows and access counts in batches: they are statistics, not worth a write per query."""
+        """Write query-log rows and access counts in batches: statistics are not worth a write per query."""
         pending = self._pending
         if not (pending.queries or pending.accessed):
             return
-        if not force and time.monotonic() - pending.last_flush < _FLUSH_SECONDS and len(pending.queries) < 200:
+        if (
+            not force
+            and time.monotonic() - pending.last_flush < _FLUSH_SECONDS
+            and len(pending.queries) < 200
+        ):
             return
         queries, accessed = pending.queries, pending.accessed
         self._pending = _PendingLog()
@@ -857,17 +915,25 @@ class MemoryCore:
         check_tenant(tenant)
         async with self._db.read() as conn:
             row = (
-                await conn.execute(
-                    sa.select(*_MEMORY_COLUMNS).where(memory_table.c.id == memory_id, memory_table.c.tenant == tenant)
+                (
+                    await conn.execute(
+                        sa.select(*_MEMORY_COLUMNS).where(
+                            memory_table.c.id == memory_id, memory_table.c.tenant == tenant
+                        )
+                    )
                 )
-            ).mappings().first()
+                .mappings()
+                .first()
+            )
         if row is None:
             raise NotFound(memory_id)
         if count_access:
             self._pending.accessed[memory_id] = self._pending.accessed.get(memory_id, 0) + 1
         return _row_to_memory(row)
 
-    async def get_many(self, tenant: str, memory_ids: Iterable[int], *, count_access: bool = False) -> list[Memory]:
+    async def get_many(
+        self, tenant: str, memory_ids: Iterable[int], *, count_access: bool = False
+    ) -> list[Memory]:
         """Return the memories that exist among `memory_ids`, in the given order; missing ids are skipped."""
         check_tenant(tenant)
         wanted = list(dict.fromkeys(memory_ids))
@@ -875,13 +941,17 @@ class MemoryCore:
         async with self._db.read() as conn:
             for chunk in _chunks(wanted, _SQL_IN_CHUNK):
                 rows = await conn.execute(
-                    sa.select(*_MEMORY_COLUMNS).where(memory_table.c.id.in_(chunk), memory_table.c.tenant == tenant)
+                    sa.select(*_MEMORY_COLUMNS).where(
+                        memory_table.c.id.in_(chunk), memory_table.c.tenant == tenant
+                    )
                 )
                 for row in rows.mappings():
                     found[row["id"]] = _row_to_memory(row)
         return [found[i] for i in wanted if i in found]
 
-    async def recent(self, tenant: str, *, limit: int = 20, filters: QueryFilters | None = None) -> list[Memory]:
+    async def recent(
+        self, tenant: str, *, limit: int = 20, filters: QueryFilters | None = None
+    ) -> list[Memory]:
         """The newest memories first, filtered like a query (expired hidden by default)."""
         check_tenant(tenant)
         conditions = self._conditions(tenant, filters or QueryFilters(), utcnow())
@@ -896,10 +966,16 @@ class MemoryCore:
 
     async def _require(self, conn: AsyncConnection, tenant: str, memory_id: int) -> RowMapping:
         row = (
-            await conn.execute(
-                sa.select(*_MEMORY_COLUMNS).where(memory_table.c.id == memory_id, memory_table.c.tenant == tenant)
+            (
+                await conn.execute(
+                    sa.select(*_MEMORY_COLUMNS).where(
+                        memory_table.c.id == memory_id, memory_table.c.tenant == tenant
+                    )
+                )
             )
-        ).mappings().first()
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(memory_id)
         return row
@@ -945,7 +1021,9 @@ class MemoryCore:
                 values["superseded_by"] = patch.superseded_by
             if patch.tags is not None:
                 values["tags"] = " ".join(patch.tags)
-                await conn.execute(sa.delete(memory_tag_table).where(memory_tag_table.c.memory_id == memory_id))
+                await conn.execute(
+                    sa.delete(memory_tag_table).where(memory_tag_table.c.memory_id == memory_id)
+                )
                 if patch.tags:
                     await conn.execute(
                         sa.insert(memory_tag_table),
@@ -955,7 +1033,8 @@ class MemoryCore:
                 clash = (
                     await conn.execute(
                         sa.select(memory_table.c.id).where(
-                            memory_table.c.tenant == tenant, memory_table.c.content_hash == new_text.content_hash
+                            memory_table.c.tenant == tenant,
+                            memory_table.c.content_hash == new_text.content_hash,
                         )
                     )
                 ).scalar()
@@ -999,7 +1078,9 @@ class MemoryCore:
             await conn.execute(sa.delete(memory_tag_table).where(memory_tag_table.c.memory_id == memory_id))
             # Links from other memories must not point at a hole.
             await conn.execute(
-                sa.update(memory_table).where(memory_table.c.superseded_by == memory_id).values(superseded_by=None)
+                sa.update(memory_table)
+                .where(memory_table.c.superseded_by == memory_id)
+                .values(superseded_by=None)
             )
             await conn.execute(
                 sa.update(memory_table).where(memory_table.c.supersedes == memory_id).values(supersedes=None)
@@ -1010,8 +1091,12 @@ class MemoryCore:
             )
             await conn.execute(
                 sa.insert(audit_table).values(
-                    tenant=tenant, action="delete", memory_id=memory_id, actor_id=actor.id,
-                    actor_name=actor.name or None, at=now,
+                    tenant=tenant,
+                    action="delete",
+                    memory_id=memory_id,
+                    actor_id=actor.id,
+                    actor_name=actor.name or None,
+                    at=now,
                 )
             )
             await self._keyword.compact(conn)
@@ -1027,11 +1112,12 @@ class MemoryCore:
         check_tenant(tenant)
         async with self._db.read() as conn:
             rows = await conn.execute(
-                sa.select(audit_table).where(audit_table.c.tenant == tenant).order_by(audit_table.c.id.desc()).limit(limit)
+                sa.select(audit_table)
+                .where(audit_table.c.tenant == tenant)
+                .order_by(audit_table.c.id.desc())
+                .limit(limit)
             )
-            return [
-                {**dict(r), "at": from_db_time(r["at"])} for r in rows.mappings()
-            ]
+            return [{**dict(r), "at": from_db_time(r["at"])} for r in rows.mappings()]
 
     # --- listing and statistics --------------------------------------------------------------------------
 
@@ -1062,16 +1148,24 @@ class MemoryCore:
             ).one()
             expired = (
                 await conn.execute(
-                    sa.select(sa.func.count()).where(m.tenant == tenant, m.expires_at.is_not(None), m.expires_at <= now)
+                    sa.select(sa.func.count()).where(
+                        m.tenant == tenant, m.expires_at.is_not(None), m.expires_at <= now
+                    )
                 )
             ).scalar_one()
-            by_kind = dict(
-                (await conn.execute(sa.select(m.kind, sa.func.count()).where(m.tenant == tenant).group_by(m.kind)))
-                .all()
+            by_kind: dict[str, int] = dict(
+                (
+                    await conn.execute(
+                        sa.select(m.kind, sa.func.count()).where(m.tenant == tenant).group_by(m.kind)
+                    )
+                ).all()
             )
-            by_source = dict(
-                (await conn.execute(sa.select(m.source, sa.func.count()).where(m.tenant == tenant).group_by(m.source)))
-                .all()
+            by_source: dict[str, int] = dict(
+                (
+                    await conn.execute(
+                        sa.select(m.source, sa.func.count()).where(m.tenant == tenant).group_by(m.source)
+                    )
+                ).all()
             )
         await self.sync()
         index = self._indexes.tenants.get(tenant)
@@ -1092,7 +1186,13 @@ class MemoryCore:
     async def tenants(self) -> list[str]:
         """Tenants that hold at least one memory."""
         async with self._db.read() as conn:
-            return list((await conn.execute(sa.select(memory_table.c.tenant).distinct().order_by(memory_table.c.tenant))).scalars())
+            return list(
+                (
+                    await conn.execute(
+                        sa.select(memory_table.c.tenant).distinct().order_by(memory_table.c.tenant)
+                    )
+                ).scalars()
+            )
 
     # --- export, import, reindex -------------------------------------------------------------------------
 
@@ -1103,13 +1203,17 @@ class MemoryCore:
         while True:
             async with self._db.read() as conn:
                 rows = (
-                    await conn.execute(
-                        sa.select(memory_table)
-                        .where(memory_table.c.tenant == tenant, memory_table.c.id > last_id)
-                        .order_by(memory_table.c.id)
-                        .limit(1000)
+                    (
+                        await conn.execute(
+                            sa.select(memory_table)
+                            .where(memory_table.c.tenant == tenant, memory_table.c.id > last_id)
+                            .order_by(memory_table.c.id)
+                            .limit(1000)
+                        )
                     )
-                ).mappings().all()
+                    .mappings()
+                    .all()
+                )
             if not rows:
                 return
             for row in rows:
@@ -1154,11 +1258,15 @@ class MemoryCore:
                 supersedes=record.supersedes,
             )
             row = self._prepare(tenant, draft, redact=redact)
-            row.explicit_id = record.id
+            row.explicit_id = row.original_id = record.id
             row.links = record.links
             row.updated_at = record.updated_at
             row.superseded_by = record.superseded_by
-            if record.embedding and record.embedding_model == self._embedder.model_id and row.text == record.text:
+            if (
+                record.embedding
+                and record.embedding_model == self._embedder.model_id
+                and row.text == record.text
+            ):
                 vector = np.frombuffer(base64.b64decode(record.embedding), dtype=np.float32)
                 if vector.shape == (self._embedder.dim,):
                     row.vector = vector
@@ -1169,8 +1277,11 @@ class MemoryCore:
 
     async def _remap_links(self, tenant: str, rows: list[_NewRow], results: list[StoreResult]) -> None:
         """Ids that could not be kept: point supersedes/superseded_by/links at the new ids."""
-        remap = {r.explicit_id: res.memory.id for r, res in zip(rows, results, strict=True)
-                 if r.explicit_id is not None and r.explicit_id != res.memory.id}
+        remap = {
+            r.original_id: res.memory.id
+            for r, res in zip(rows, results, strict=True)
+            if r.original_id is not None and r.original_id != res.memory.id
+        }
         if not remap:
             return
         async with self._db.write() as conn:
@@ -1186,7 +1297,9 @@ class MemoryCore:
                 if any(link in remap for link in m.links):
                     values["links"] = " ".join(str(remap.get(link, link)) for link in m.links)
                 if values:
-                    await conn.execute(sa.update(memory_table).where(memory_table.c.id == m.id).values(**values))
+                    await conn.execute(
+                        sa.update(memory_table).where(memory_table.c.id == m.id).values(**values)
+                    )
 
     async def reindex(self, *, on_progress: ProgressCallback | None = None) -> int:
         """Re-embed every memory of every tenant with the configured model and rebuild the indexes.
@@ -1198,20 +1311,28 @@ class MemoryCore:
         model = self._embedder.model_id
         async with self._db.read() as conn:
             todo = list(
-                (await conn.execute(
-                    sa.select(memory_table.c.id).where(memory_table.c.embedding_model != model).order_by(memory_table.c.id)
-                )).scalars()
+                (
+                    await conn.execute(
+                        sa.select(memory_table.c.id)
+                        .where(memory_table.c.embedding_model != model)
+                        .order_by(memory_table.c.id)
+                    )
+                ).scalars()
             )
         done = 0
         for chunk in _chunks(todo, _BULK_CHUNK):
             async with self._db.read() as conn:
-                rows = (await conn.execute(
-                    sa.select(memory_table.c.id, memory_table.c.tenant, memory_table.c.text).where(memory_table.c.id.in_(chunk))
-                )).all()
+                rows = (
+                    await conn.execute(
+                        sa.select(memory_table.c.id, memory_table.c.tenant, memory_table.c.text).where(
+                            memory_table.c.id.in_(chunk)
+                        )
+                    )
+                ).all()
             matrix = await self._batcher.embed_many([r[2] for r in rows])
             now = to_db_time(utcnow())
             async with self._db.write() as conn:
-                for (memory_id, tenant, _text), vector in zip(rows, matrix, strict=True):
+                for (memory_id, _tenant, _text), vector in zip(rows, matrix, strict=True):
                     await conn.execute(
                         sa.update(memory_table)
                         .where(memory_table.c.id == memory_id)
@@ -1270,8 +1391,10 @@ class MemoryCore:
         async with self._db.write() as conn:
             await conn.execute(
                 sa.insert(ingest_failure_table).values(
-                    tenant=tenant, source=source.value, reason=reason[:2000], ref=(ref or None) and ref[:1000],
+                    tenant=tenant,
+                    source=source.value,
+                    reason=reason[:2000],
+                    ref=(ref or None) and ref[:1000],
                     at=to_db_time(utcnow()),
                 )
             )
-

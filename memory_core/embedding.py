@@ -15,7 +15,14 @@ import numpy.typing as npt
 
 from .errors import ConfigurationError
 
-__all__ = ["DEFAULT_MODEL", "TEST_MODEL", "Embedder", "MicroBatcher", "SentenceTransformerEmbedder", "load_embedder"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "TEST_MODEL",
+    "Embedder",
+    "MicroBatcher",
+    "SentenceTransformerEmbedder",
+    "load_embedder",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +59,11 @@ class SentenceTransformerEmbedder:
 
         self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
         self._model_id = model_id
-        dim = self._model.get_embedding_dimension() if hasattr(
-            self._model, "get_embedding_dimension"
-        ) else self._model.get_sentence_embedding_dimension()
+        dim = (
+            self._model.get_embedding_dimension()
+            if hasattr(self._model, "get_embedding_dimension")
+            else self._model.get_sentence_embedding_dimension()
+        )
         self._dim = int(dim or 0)
         self._batch_size = batch_size
         # torch releases the GIL, but two concurrent forward passes on 2 cores only thrash.

@@ -1,16 +1,16 @@
 """The one error tree of the memory core; front-ends map it to their protocol through one table each.
 
-    TeamloreError
-    ├── InvalidInput            the caller sent something the core will not take (fix the input)
-    │   ├── TooLarge            text or batch over a configured limit
-    │   └── CredentialDetected  text looks like it contains a secret (API key, token, private key, password)
-    ├── NotFound                no such memory in this tenant (other tenants' ids are "not found" too)
-    ├── Duplicate               the same text is already stored; carries the existing id
-    ├── PermissionDenied        the actor may not do this (e.g. forget someone else's memory)
-    │   └── UnknownIdentity     a platform identity or API key that maps to no tenant
-    ├── Unavailable             transient trouble (database locked, shutting down): retry later
-    └── ConfigurationError      the deployment is wrong and a person must act
-        └── ModelMismatch       the database was built with another embedding model: run `teamlore reindex`
+TeamloreError
+├── InvalidInput            the caller sent something the core will not take (fix the input)
+│   ├── TooLarge            text or batch over a configured limit
+│   └── CredentialDetected  text looks like it contains a secret (API key, token, private key, password)
+├── NotFound                no such memory in this tenant (other tenants' ids are "not found" too)
+├── Duplicate               the same text is already stored; carries the existing id
+├── PermissionDenied        the actor may not do this (e.g. forget someone else's memory)
+│   └── UnknownIdentity     a platform identity or API key that maps to no tenant
+├── Unavailable             transient trouble (database locked, shutting down): retry later
+└── ConfigurationError      the deployment is wrong and a person must act
+    └── ModelMismatch       the database was built with another embedding model: run `teamlore reindex`
 """
 
 from __future__ import annotations

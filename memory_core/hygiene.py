@@ -46,9 +46,12 @@ CREDENTIAL_PATTERNS: tuple[CredentialPattern, ...] = (
     CredentialPattern("Slack token", re.compile(r"\bxox[abposre]-[0-9A-Za-z\-]{10,}\b")),
     CredentialPattern("Slack app token", re.compile(r"\bxapp-\d-[0-9A-Za-z\-]{10,}\b")),
     CredentialPattern(
-        "Slack webhook URL", re.compile(r"https://hooks\.slack\.com/services/T[0-9A-Z]+/B[0-9A-Z]+/[0-9A-Za-z]+")
+        "Slack webhook URL",
+        re.compile(r"https://hooks\.slack\.com/services/T[0-9A-Z]+/B[0-9A-Z]+/[0-9A-Za-z]+"),
     ),
-    CredentialPattern("GitHub token", re.compile(r"\b(?:gh[pousr]_[0-9A-Za-z]{36,}|github_pat_[0-9A-Za-z_]{60,})\b")),
+    CredentialPattern(
+        "GitHub token", re.compile(r"\b(?:gh[pousr]_[0-9A-Za-z]{36,}|github_pat_[0-9A-Za-z_]{60,})\b")
+    ),
     CredentialPattern("GitLab token", re.compile(r"\bglpat-[0-9A-Za-z_\-]{20,}\b")),
     CredentialPattern("Stripe key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}\b")),
     CredentialPattern("OpenAI key", re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{32,}\b")),
@@ -87,7 +90,9 @@ def redact_credentials(text: str) -> tuple[str, list[str]]:
             if "secret" in match.re.groupindex and match.group("secret") is not None:
                 start, end = match.span("secret")
                 whole_start = match.start()
-                return match.group(0)[: start - whole_start] + replacement + match.group(0)[end - whole_start :]
+                return (
+                    match.group(0)[: start - whole_start] + replacement + match.group(0)[end - whole_start :]
+                )
             return replacement
 
         text, count = p.pattern.subn(_sub, text)

@@ -81,5 +81,7 @@ class TenantMap:
             base_local = local.split("+", 1)[0]
             tenant = self._index.get((kind, f"{base_local}@{domain}")) or self._index.get((kind, domain))
         if tenant is None:
-            raise UnknownIdentity(f"this {kind} identity ({identity}) is not connected to any teamlore tenant")
+            raise UnknownIdentity(
+                f"this {kind} identity ({identity}) is not connected to any teamlore tenant"
+            )
         return tenant

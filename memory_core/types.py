@@ -10,28 +10,28 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "TENANT_PATTERN",
     "Actor",
     "Conflict",
-    "Finding",
-    "QualityReport",
-    "Reflection",
-    "ReflectionPoint",
-    "Severity",
-    "TimelineEntry",
-    "TrendPoint",
     "ExportRecord",
+    "Finding",
     "Hit",
     "Importance",
     "Memory",
     "MemoryDraft",
     "MemoryPatch",
+    "QualityReport",
     "QueryFilters",
+    "Reflection",
+    "ReflectionPoint",
     "ScoreBreakdown",
+    "Severity",
     "Source",
     "Stats",
     "StoreResult",
     "TagCount",
-    "TENANT_PATTERN",
+    "TimelineEntry",
+    "TrendPoint",
 ]
 
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -105,6 +105,7 @@ class MemoryDraft(BaseModel):
     created_at: datetime | None = None
     expires_at: datetime | None = None
     supersedes: int | None = None
+    links: tuple[int, ...] = ()  # ids this memory rests on (a reflection's sources)
 
     @field_validator("tags", mode="before")
     @classmethod

@@ -86,7 +86,9 @@ async def open_core(settings: Settings, *, allow_model_mismatch: bool = False) -
 def run(work: Callable[[Settings], Awaitable[T]]) -> T:
     """Run one command: settings, logging, the event loop, and the one place CLI errors are rendered."""
     settings = _settings()
-    configure_logging(settings.log.model_copy(update={"level": "WARNING"}) if settings.log.level == "INFO" else settings.log)
+    configure_logging(
+        settings.log.model_copy(update={"level": "WARNING"}) if settings.log.level == "INFO" else settings.log
+    )
     try:
         return anyio.run(work, settings)
     except TeamloreError as exc:
@@ -151,7 +153,11 @@ def progress_bar(description: str, *, enabled: bool | None) -> Iterator[Callable
         return
     console = err if err.is_terminal else Console(stderr=True, force_terminal=True)
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
     ) as bar:
         task = bar.add_task(description, total=None)
 
@@ -171,7 +177,8 @@ def memory_line(memory: Memory) -> str:
     origin = f" via {memory.source.value}"
     if memory.source_ref:
         origin += f" ({memory.source_ref})"
-    return f"[bold]#{memory.id}[/bold] {memory.text}\n    [dim]{who}, {_when(memory.created_at)}{origin} {tags}[/dim]"
+    detail = f"{who}, {_when(memory.created_at)}{origin} {tags}"
+    return f"[bold]#{memory.id}[/bold] {memory.text}\n    [dim]{detail}[/dim]"
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
@@ -202,7 +209,9 @@ def store(
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag (repeatable).")] = None,
     importance: Annotated[Importance, typer.Option(help="How much it matters.")] = Importance.NORMAL,
     kind: Annotated[str, typer.Option(help="note, decision, incident, ...")] = "note",
-    ttl: Annotated[str | None, typer.Option(help="Hide it from queries after this long: 30d, 12h, 2w.")] = None,
+    ttl: Annotated[
+        str | None, typer.Option(help="Hide it from queries after this long: 30d, 12h, 2w.")
+    ] = None,
     title: Annotated[str | None, typer.Option(help="A short title.")] = None,
     author: Annotated[str | None, typer.Option(help="Who it comes from (default: cli).")] = None,
     redact: Annotated[bool, typer.Option(help="Store credentials redacted instead of refusing.")] = False,
@@ -214,16 +223,29 @@ def store(
 
     async def work(settings: Settings) -> StoreResult:
         draft = MemoryDraft(
-            text=body, tags=tuple(tag or ()), importance=importance, kind=kind, expires_at=parse_ttl(ttl),
-            title=title, source=Source.CLI, author=author or CLI_ACTOR.name, author_id=CLI_ACTOR.id,
+            text=body,
+            tags=tuple(tag or ()),
+            importance=importance,
+            kind=kind,
+            expires_at=parse_ttl(ttl),
+            title=title,
+            source=Source.CLI,
+            author=author or CLI_ACTOR.name,
+            author_id=CLI_ACTOR.id,
         )
         async with open_core(settings) as core:
             return await core.store(tenant, draft, redact=redact)
 
     result = run(work)
     if as_json:
-        print_json({"id": result.id, "duplicate_of": result.duplicate_of,
-                    "near_duplicates": list(result.near_duplicates), "redacted": list(result.redacted)})
+        print_json(
+            {
+                "id": result.id,
+                "duplicate_of": result.duplicate_of,
+                "near_duplicates": list(result.near_duplicates),
+                "redacted": list(result.redacted),
+            }
+        )
     elif result.created:
         err.print(f"Remembered as [bold]#{result.id}[/bold].", highlight=False)
         if result.near_duplicates:
@@ -252,8 +274,12 @@ def query(
 
     async def work(settings: Settings) -> list[Hit]:
         filters = QueryFilters(
-            tags=tuple(tag or ()), kind=kind, source=source, author=author,
-            since=parse_when(since, option="--since"), until=parse_when(until, option="--until"),
+            tags=tuple(tag or ()),
+            kind=kind,
+            source=source,
+            author=author,
+            since=parse_when(since, option="--since"),
+            until=parse_when(until, option="--until"),
         )
         async with open_core(settings) as core:
             return await core.query(tenant, question, filters=filters, limit=limit, mode=mode)  # type: ignore[arg-type]
@@ -348,7 +374,9 @@ def tags(tenant: TenantOption = DEFAULT_TENANT, as_json: JsonOption = False) -> 
 
 @app.command()
 def export(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
     tenant: TenantOption = DEFAULT_TENANT,
 ) -> None:
     """Write every memory of the tenant as JSON lines (with vectors), for backup or moving."""
@@ -374,11 +402,17 @@ def export(
 def import_command(
     source_file: Annotated[Path, typer.Argument(help="A JSONL file from `teamlore export` ('-' for stdin).")],
     tenant: TenantOption = DEFAULT_TENANT,
-    progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Force the bar on or off.")] = None,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Force the bar on or off.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Import memories exported by `teamlore export`; re-embeds when the model differs."""
-    lines = sys.stdin.read().splitlines() if str(source_file) == "-" else source_file.read_text("utf-8").splitlines()
+    lines = (
+        sys.stdin.read().splitlines()
+        if str(source_file) == "-"
+        else source_file.read_text("utf-8").splitlines()
+    )
     records = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -404,7 +438,9 @@ def import_command(
 
 @app.command()
 def reindex(
-    progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Force the bar on or off.")] = None,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Force the bar on or off.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Re-embed every memory with the configured model (after changing models) and rebuild the index."""
@@ -423,7 +459,9 @@ def reindex(
 
 @app.command()
 def reflect(
-    topic: Annotated[str | None, typer.Argument(help="What to reflect on (omit with --since for a time window).")] = None,
+    topic: Annotated[
+        str | None, typer.Argument(help="What to reflect on (omit with --since for a time window).")
+    ] = None,
     since: Annotated[str | None, typer.Option(help="Window start: 30d, 2w or a date.")] = None,
     until: Annotated[str | None, typer.Option(help="Window end: a date or duration.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Only memories with this tag.")] = None,
@@ -435,7 +473,9 @@ def reflect(
 
     async def work(settings: Settings) -> Any:
         filters = QueryFilters(
-            tags=tuple(tag or ()), since=parse_when(since, option="--since"), until=parse_when(until, option="--until")
+            tags=tuple(tag or ()),
+            since=parse_when(since, option="--since"),
+            until=parse_when(until, option="--until"),
         )
         async with open_core(settings) as core:
             return await core.reflect(tenant, topic, filters=filters, dry_run=dry_run, actor=CLI_ACTOR)
@@ -444,8 +484,11 @@ def reflect(
     if as_json:
         print_json(result)
         return
-    out.print(f"[bold]Reflection{f' on {result.topic}' if result.topic else ''}[/bold]"
-              + (f" (saved as #{result.id})" if result.id else ""), highlight=False)
+    out.print(
+        f"[bold]Reflection{f' on {result.topic}' if result.topic else ''}[/bold]"
+        + (f" (saved as #{result.id})" if result.id else ""),
+        highlight=False,
+    )
     out.print(result.summary, highlight=False)
     for point in result.points:
         out.print(f"  • {point.text} [dim]{' '.join(f'#{i}' for i in point.sources)}[/dim]", highlight=False)
@@ -456,8 +499,10 @@ def reflect(
     for group in result.duplicates:
         out.print("[yellow]Duplicates:[/yellow] " + ", ".join(f"#{i}" for i in group), highlight=False)
     for conflict in result.conflicts:
-        out.print(f"[red]Possible conflict:[/red] {', '.join(f'#{i}' for i in conflict.ids)}: {conflict.reason}",
-                  highlight=False)
+        out.print(
+            f"[red]Possible conflict:[/red] {', '.join(f'#{i}' for i in conflict.ids)}: {conflict.reason}",
+            highlight=False,
+        )
     if result.notice:
         err.print(f"[dim]{result.notice}[/dim]", highlight=False)
 
@@ -472,22 +517,30 @@ def quality(tenant: TenantOption = DEFAULT_TENANT, as_json: JsonOption = False) 
 
     report = run(work)
     if as_json:
-        print_json({
-            "score": report.score,
-            "findings": [f.model_dump(mode="json") for f in report.findings],
-            "trend": [t.model_dump(mode="json") for t in report.trend],
-            "id": report.id,
-            "created_at": report.created_at.isoformat(),
-        })
+        print_json(
+            {
+                "score": report.score,
+                "findings": [f.model_dump(mode="json") for f in report.findings],
+                "trend": [t.model_dump(mode="json") for t in report.trend],
+                "id": report.id,
+                "created_at": report.created_at.isoformat(),
+            }
+        )
         return
     trend = " → ".join(str(t.score) for t in report.trend[-6:])
-    out.print(f"[bold]Memory quality: {report.score}/100[/bold]" + (f"  [dim](trend {trend})[/dim]" if trend else ""))
+    out.print(
+        f"[bold]Memory quality: {report.score}/100[/bold]"
+        + (f"  [dim](trend {trend})[/dim]" if trend else "")
+    )
     if not report.findings:
         out.print("No problems found.")
     for finding in report.findings:
         ids = " ".join(f"#{i}" for i in finding.memory_ids[:12])
-        out.print(f"  [{finding.severity.value}] {finding.kind}: {finding.message} {ids}\n    [dim]fix: {finding.hint}[/dim]",
-                  highlight=False)
+        out.print(
+            f"  [{finding.severity.value}] {finding.kind}: {finding.message} {ids}\n"
+            f"    [dim]fix: {finding.hint}[/dim]",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -500,11 +553,14 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Override TEAMLORE_HTTP__PORT.")] = None,
 ) -> None:
     """Run teamlore: the web app and every front-end whose credentials are set, in one process."""
-    from .runtime import parse_only, serve as serve_forever
+    from .runtime import parse_only
+    from .runtime import serve as serve_forever
 
     settings = _settings()
     if host is not None or port is not None:
-        http = settings.http.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v is not None})
+        http = settings.http.model_copy(
+            update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
+        )
         settings = settings.model_copy(update={"http": http})
     configure_logging(settings.log)
     try:

@@ -13,6 +13,9 @@ __all__ = ["build_all"]
 def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Frontend]:
     """One Frontend per front-end, enabled when its credentials are set and --only allows it."""
     return [
-        Frontend("web", "web" in parts, f"http://{settings.http.host}:{settings.http.port}"
-                 if "web" in parts else "not in --only"),
+        Frontend(
+            "web",
+            "web" in parts,
+            f"http://{settings.http.host}:{settings.http.port}" if "web" in parts else "not in --only",
+        ),
     ]

@@ -18,20 +18,31 @@ __all__ = [
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 REQUESTS = Counter(
-    "teamlore_requests", "Handled requests by front-end, command and outcome.",
-    ["frontend", "command", "outcome"], registry=REGISTRY,
+    "teamlore_requests",
+    "Handled requests by front-end, command and outcome.",
+    ["frontend", "command", "outcome"],
+    registry=REGISTRY,
 )
 REQUEST_SECONDS = Histogram(
-    "teamlore_request_seconds", "Time to handle a request, by front-end and command.",
-    ["frontend", "command"], registry=REGISTRY,
+    "teamlore_request_seconds",
+    "Time to handle a request, by front-end and command.",
+    ["frontend", "command"],
+    registry=REGISTRY,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 MEMORIES = Gauge("teamlore_memories", "Memories stored, per tenant.", ["tenant"], registry=REGISTRY)
-INDEX_VECTORS = Gauge("teamlore_index_vectors", "Vectors in this process's index, per tenant.", ["tenant"],
-                      registry=REGISTRY)
-QUALITY_SCORE = Gauge("teamlore_quality_score", "Latest quality score (0-100), per tenant.", ["tenant"],
-                      registry=REGISTRY)
-INGEST_FAILURES = Gauge("teamlore_ingest_failures", "Ingest failures recorded in the last 24 hours.",
-                        ["tenant"], registry=REGISTRY)
-FRONTEND_RESTARTS = Counter("teamlore_frontend_restarts", "Front-ends restarted after a failure.",
-                            ["frontend"], registry=REGISTRY)
+INDEX_VECTORS = Gauge(
+    "teamlore_index_vectors", "Vectors in this process's index, per tenant.", ["tenant"], registry=REGISTRY
+)
+QUALITY_SCORE = Gauge(
+    "teamlore_quality_score", "Latest quality score (0-100), per tenant.", ["tenant"], registry=REGISTRY
+)
+INGEST_FAILURES = Gauge(
+    "teamlore_ingest_failures",
+    "Ingest failures recorded in the last 24 hours.",
+    ["tenant"],
+    registry=REGISTRY,
+)
+FRONTEND_RESTARTS = Counter(
+    "teamlore_frontend_restarts", "Front-ends restarted after a failure.", ["frontend"], registry=REGISTRY
+)

@@ -91,7 +91,9 @@ async def _supervise(name: str, service: Service) -> None:
             delay = min(delay * 2, 60.0)
 
 
-async def serve(settings: Settings, parts: set[str] | None = None, *, ready: anyio.Event | None = None) -> None:
+async def serve(
+    settings: Settings, parts: set[str] | None = None, *, ready: anyio.Event | None = None
+) -> None:
     """Run until SIGTERM/SIGINT: then stop taking requests, drain, close the core."""
     parts = parts if parts is not None else set(PARTS)
     core = await MemoryCore.open(settings.core_settings())
@@ -109,8 +111,13 @@ async def serve(settings: Settings, parts: set[str] | None = None, *, ready: any
                 lifespans=[h for f in enabled for h in f.lifespans],
             )
             config = uvicorn.Config(
-                app, host=settings.http.host, port=settings.http.port, log_config=None, access_log=False,
-                lifespan="on", timeout_graceful_shutdown=20,
+                app,
+                host=settings.http.host,
+                port=settings.http.port,
+                log_config=None,
+                access_log=False,
+                lifespan="on",
+                timeout_graceful_shutdown=20,
             )
             server = _Server(config)
         stop = anyio.Event()
@@ -141,7 +148,7 @@ async def serve(settings: Settings, parts: set[str] | None = None, *, ready: any
 
             if server is not None:
                 tg.start_soon(run_server)
-                while not server.started:
+                while not server.started:  # uvicorn offers no event to wait on  # noqa: ASYNC110
                     await anyio.sleep(0.02)
                 logger.info("teamlore ready on http://%s:%d", settings.http.host, settings.http.port)
             else:
@@ -177,12 +184,23 @@ async def check(settings: Settings) -> dict[str, Any]:
         return {"ok": False, "checks": checks, "frontends": frontends}
     async with core:
         health = await core.health()
-        checks.append({"name": "database", "ok": health["database"], "detail": settings.core_settings().resolved_database_url.split("@")[-1]})
+        checks.append(
+            {
+                "name": "database",
+                "ok": health["database"],
+                "detail": settings.core_settings().resolved_database_url.split("@")[-1],
+            }
+        )
         checks.append({"name": "model", "ok": health["model_loaded"], "detail": health["model"]})
-        checks.append({
-            "name": "index", "ok": health["index_in_step"],
-            "detail": "in step" if health["index_in_step"] else f"drift in {health.get('drifted_tenants')}",
-        })
+        checks.append(
+            {
+                "name": "index",
+                "ok": health["index_in_step"],
+                "detail": "in step"
+                if health["index_in_step"]
+                else f"drift in {health.get('drifted_tenants')}",
+            }
+        )
         plan = build_plan(core, settings, set(PARTS))
         frontends = [{"name": f.name, "enabled": f.enabled, "why": f.why} for f in plan.frontends]
     return {"ok": all(c["ok"] for c in checks), "checks": checks, "frontends": frontends}

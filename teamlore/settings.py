@@ -48,7 +48,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default_factory=default_data_dir,
-        description="Where the SQLite database and index snapshots live (default: the user's data directory).",
+        description="Where the SQLite database and index snapshots live (default: the user data directory).",
     )
     database_url: str | None = Field(
         None,
@@ -59,7 +59,9 @@ class Settings(BaseSettings):
         description='Tenant map as JSON, e.g. {"acme": {"slack": ["T0123"], "discord": ["1234"], '
         '"mail": ["acme.com"]}}. Empty: one tenant, "default", for everything.',
     )
-    core: CoreOptions = Field(default_factory=CoreOptions, description="Embedding, hygiene and search options.")
+    core: CoreOptions = Field(
+        default_factory=CoreOptions, description="Embedding, hygiene and search options."
+    )
     http: HttpSettings = Field(default_factory=HttpSettings, description="The web server.")
     log: LoggingSettings = Field(default_factory=LoggingSettings, description="Logging.")
 
@@ -83,6 +85,8 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = "TEAMLORE_" + "__".join(str(part).upper() for part in error["loc"] if not isinstance(part, int))
+            name = "TEAMLORE_" + "__".join(
+                str(part).upper() for part in error["loc"] if not isinstance(part, int)
+            )
             problems.append(f"{name}: {error['msg']}")
         raise ConfigurationError("invalid settings: " + "; ".join(problems)) from exc

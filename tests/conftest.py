@@ -11,8 +11,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from memory_core import Embedder, MemoryCore, load_embedder  # noqa: E402
-from memory_core.testing import open_test_core  # noqa: E402
+from memory_core import Embedder, MemoryCore, load_embedder
+from memory_core.testing import open_test_core
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

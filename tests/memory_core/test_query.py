@@ -19,11 +19,21 @@ async def filled(core: MemoryCore) -> MemoryCore:
         "default",
         [
             draft("The VPN moved to vpn2.corp on Monday", tags=["infra"], author="alice"),
-            draft("VPN certificates renew every 90 days", tags=["infra", "security"], author="bob",
-                  author_id="cli:bob", created_at=now - timedelta(days=40)),
+            draft(
+                "VPN certificates renew every 90 days",
+                tags=["infra", "security"],
+                author="bob",
+                author_id="cli:bob",
+                created_at=now - timedelta(days=40),
+            ),
             draft("Lunch is at noon in the big room", tags=["office"], source=Source.SLACK),
-            draft("We decided the VPN stays on WireGuard", kind="decision", author="carol",
-                  author_id="cli:carol", importance=Importance.CRITICAL),
+            draft(
+                "We decided the VPN stays on WireGuard",
+                kind="decision",
+                author="carol",
+                author_id="cli:carol",
+                importance=Importance.CRITICAL,
+            ),
             draft("Old VPN host vpn1 retired", created_at=now - timedelta(days=400)),
         ],
     )
@@ -45,22 +55,33 @@ async def test_importance_and_recency_boosts_are_bounded(filled: MemoryCore) -> 
     for hit in await filled.query("default", "vpn", limit=10):
         assert -0.05 <= hit.breakdown.importance_boost <= 0.10
         assert 0 <= hit.breakdown.recency_boost <= 0.05
-    critical = [h for h in await filled.query("default", "vpn", limit=10)
-                if h.memory.importance is Importance.CRITICAL]
+    critical = [
+        h
+        for h in await filled.query("default", "vpn", limit=10)
+        if h.memory.importance is Importance.CRITICAL
+    ]
     assert critical[0].breakdown.importance_boost == pytest.approx(0.10)
 
 
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
-        (QueryFilters(tags=("infra",)), {"The VPN moved to vpn2.corp on Monday", "VPN certificates renew every 90 days"}),
+        (
+            QueryFilters(tags=("infra",)),
+            {"The VPN moved to vpn2.corp on Monday", "VPN certificates renew every 90 days"},
+        ),
         (QueryFilters(tags=("infra", "security")), {"VPN certificates renew every 90 days"}),
         (QueryFilters(kind="decision"), {"We decided the VPN stays on WireGuard"}),
         (QueryFilters(author="@Bob"), {"VPN certificates renew every 90 days"}),
         (QueryFilters(source=Source.SLACK), {"Lunch is at noon in the big room"}),
-        (QueryFilters(since=datetime.now(UTC) - timedelta(days=30)),
-         {"The VPN moved to vpn2.corp on Monday", "We decided the VPN stays on WireGuard",
-          "Lunch is at noon in the big room"}),
+        (
+            QueryFilters(since=datetime.now(UTC) - timedelta(days=30)),
+            {
+                "The VPN moved to vpn2.corp on Monday",
+                "We decided the VPN stays on WireGuard",
+                "Lunch is at noon in the big room",
+            },
+        ),
         (QueryFilters(until=datetime.now(UTC) - timedelta(days=100)), {"Old VPN host vpn1 retired"}),
     ],
 )
@@ -71,8 +92,9 @@ async def test_filters_narrow_results(filled: MemoryCore, filters: QueryFilters,
 
 
 async def test_expired_memories_are_hidden_not_deleted(core: MemoryCore) -> None:
-    gone = await core.store("default", draft("temporary door code is 4711",
-                                             expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    gone = await core.store(
+        "default", draft("temporary door code is 4711", expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    )
     assert await core.query("default", "door code") == []
     hits = await core.query("default", "door code", filters=QueryFilters(include_expired=True))
     assert [h.memory.id for h in hits] == [gone.id]
@@ -106,6 +128,13 @@ async def test_query_counts_access_and_logs_the_question(filled: MemoryCore) -> 
 
 
 async def test_punctuation_and_operators_in_questions_are_safe(filled: MemoryCore) -> None:
-    for question in ['"unbalanced', "vpn AND OR NOT", "NEAR(vpn)", "*", "col:umn", "vpn -- ; drop table memory"]:
+    for question in [
+        '"unbalanced',
+        "vpn AND OR NOT",
+        "NEAR(vpn)",
+        "*",
+        "col:umn",
+        "vpn -- ; drop table memory",
+    ]:
         await filled.query("default", question)
     assert (await filled.stats("default")).memories == 5

@@ -20,8 +20,14 @@ pytestmark = pytest.mark.anyio
 async def test_store_returns_the_memory_with_every_field(core: MemoryCore) -> None:
     result = await core.store(
         "default",
-        draft("We chose PostgreSQL for billing.", tags=["#DB", "billing", "db"], kind="decision",
-              source=Source.SLACK, source_ref="https://x.slack.com/archives/C1/p1", title="Billing DB"),
+        draft(
+            "We chose PostgreSQL for billing.",
+            tags=["#DB", "billing", "db"],
+            kind="decision",
+            source=Source.SLACK,
+            source_ref="https://x.slack.com/archives/C1/p1",
+            title="Billing DB",
+        ),
     )
     memory = result.memory
     assert result.created and result.duplicate_of is None
@@ -65,8 +71,10 @@ async def test_near_duplicates_are_reported_not_merged(core: MemoryCore) -> None
         ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS secret key"),
         ("use xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx for the bot", "Slack token"),
         ("token ghp_0123456789abcdefghijABCDEFGHIJ012345 works", "GitHub token"),
-        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n-----END OPENSSH PRIVATE KEY-----",
-         "private key"),
+        (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n-----END OPENSSH PRIVATE KEY-----",
+            "private key",
+        ),
         ("the staging db password=Sup3rS3cret!", "password"),
         ("connect with postgres://app:hunter2@db.internal/app", "password in URL"),
         ("google key AIzaSyA-1234567890abcdefghijklmnopqrstu", "Google API key"),
@@ -110,8 +118,9 @@ async def test_bad_tenant_names_are_refused(core: MemoryCore) -> None:
 
 async def test_supersedes_links_both_ways(core: MemoryCore) -> None:
     old = await core.store("default", draft("We deploy with Jenkins.", kind="decision"))
-    new = await core.store("default", draft("We deploy with GitHub Actions now.", kind="decision",
-                                            supersedes=old.id))
+    new = await core.store(
+        "default", draft("We deploy with GitHub Actions now.", kind="decision", supersedes=old.id)
+    )
     assert new.memory.supersedes == old.id
     assert (await core.get("default", old.id)).superseded_by == new.id
 
@@ -137,7 +146,8 @@ async def test_store_many_reports_duplicates_inside_and_outside_the_batch(core: 
     assert results[1].duplicate_of == existing.id
     assert results[3].duplicate_of == results[0].id
     seen: list[tuple[int, int]] = []
-    await core.store_many("default", [draft(f"fact {i}") for i in range(300)],
-                          on_progress=lambda d, t: seen.append((d, t)))
+    await core.store_many(
+        "default", [draft(f"fact {i}") for i in range(300)], on_progress=lambda d, t: seen.append((d, t))
+    )
     assert seen[-1] == (300, 300)
     assert (await core.stats("default")).memories == 303

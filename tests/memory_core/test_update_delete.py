@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
 from memory_core import Actor, Duplicate, MemoryCore, MemoryPatch, NotFound, PermissionDenied
 from memory_core._schema import memory_table, memory_tag_table
@@ -27,20 +27,33 @@ async def test_delete_leaves_no_text_vector_or_keyword_entry(core: MemoryCore) -
     hits = await core.query("default", "zanzibar protocol secret handshake", record=False, limit=10)
     assert doomed.id not in [h.memory.id for h in hits]
     async with core.database.read() as conn:
-        assert (await conn.execute(sa.select(sa.func.count()).select_from(memory_table)
-                                   .where(memory_table.c.id == doomed.id))).scalar_one() == 0
-        assert (await conn.execute(sa.select(sa.func.count()).select_from(memory_tag_table)
-                                   .where(memory_tag_table.c.memory_id == doomed.id))).scalar_one() == 0
-        fts = (await conn.exec_driver_sql("SELECT count(*) FROM memory_fts WHERE memory_fts MATCH 'zanzibar'"))
+        assert (
+            await conn.execute(
+                sa.select(sa.func.count()).select_from(memory_table).where(memory_table.c.id == doomed.id)
+            )
+        ).scalar_one() == 0
+        assert (
+            await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(memory_tag_table)
+                .where(memory_tag_table.c.memory_id == doomed.id)
+            )
+        ).scalar_one() == 0
+        fts = await conn.exec_driver_sql("SELECT count(*) FROM memory_fts WHERE memory_fts MATCH 'zanzibar'")
         assert fts.scalar_one() == 0
-        assert (await conn.exec_driver_sql(f"SELECT count(*) FROM memory_fts WHERE rowid = {doomed.id}")).scalar_one() == 0
+        assert (
+            await conn.exec_driver_sql(f"SELECT count(*) FROM memory_fts WHERE rowid = {doomed.id}")
+        ).scalar_one() == 0
     status = await core.index_status("default")
     assert status["indexed"] == 1 and status["missing"] == [] and status["orphaned"] == []
     # The text is gone from the database file itself (secure_delete, FTS optimised), not just unlinked.
     await core.aclose()
     db_file = core.settings.data_dir / "teamlore.db"
-    blob = db_file.read_bytes() + (db_file.with_name("teamlore.db-wal").read_bytes()
-                                   if db_file.with_name("teamlore.db-wal").exists() else b"")
+    blob = db_file.read_bytes() + (
+        db_file.with_name("teamlore.db-wal").read_bytes()
+        if db_file.with_name("teamlore.db-wal").exists()
+        else b""
+    )
     assert b"zanzibar" not in blob and b"handshake" not in blob
     assert b"release train" in blob
     assert kept.created
@@ -77,8 +90,12 @@ async def test_another_tenants_id_is_not_found(core: MemoryCore) -> None:
 async def test_update_reembeds_and_rechecks(core: MemoryCore) -> None:
     memory = await core.store("default", draft("the build server is jenkins", tags=["ci"]))
     other = await core.store("default", draft("something else entirely"))
-    updated = await core.update("default", memory.id, MemoryPatch(text="the build server is buildkite",
-                                                                 tags=("ci", "infra")), actor=ALICE)
+    updated = await core.update(
+        "default",
+        memory.id,
+        MemoryPatch(text="the build server is buildkite", tags=("ci", "infra")),
+        actor=ALICE,
+    )
     assert updated.text == "the build server is buildkite" and updated.tags == ("ci", "infra")
     hits = await core.query("default", "buildkite", mode="keyword")
     assert [h.memory.id for h in hits] == [memory.id]

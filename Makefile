@@ -1,0 +1,36 @@
+# The two set-up commands of the README: `make run` and `make test`. Both work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch is pinned exactly: a range would pull the CUDA build (several GB).
+TORCH := torch==2.13.0
+
+.PHONY: run test install install-dev lint types pytest clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet $(TORCH) -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install --quiet $(TORCH) -e '.[dev]'
+
+run: install
+	HF_HUB_OFFLINE=1 $(BIN)/teamlore serve
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: install-dev
+	$(BIN)/mypy
+
+pytest: install-dev
+	HF_HUB_OFFLINE=1 $(BIN)/pytest --cov --cov-branch --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+test: lint types pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,106 @@
+"""API keys: created once and shown once, stored hashed, listed, revoked, checked in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from memory_core import ApiKeys, InvalidInput, MemoryCore, Scope, UnknownIdentity
+from memory_core._schema import api_key_table
+from memory_core.testing import open_test_core
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_create_returns_the_secret_once_and_stores_only_its_hash(core: MemoryCore) -> None:
+    keys = ApiKeys(core)
+    secret, info = await keys.create("acme", "write", name="claude desktop")
+    assert secret.startswith(info.prefix + "_") and info.prefix.startswith("tlk_")
+    assert len(secret) > 40
+    assert (info.tenant, info.scope, info.name) == ("acme", Scope.WRITE, "claude desktop")
+    assert info.active and info.last_used_at is None
+    async with core.database.read() as conn:
+        stored = (await conn.execute(sa.select(api_key_table))).mappings().one()
+    assert secret not in {str(v) for v in stored.values()}
+    assert stored["key_hash"] == hashlib.sha256(secret.encode()).hexdigest()
+    assert "key_hash" not in info.model_dump() and secret not in repr(info)
+
+
+async def test_authenticate_finds_the_key_and_records_its_use(core: MemoryCore) -> None:
+    keys = ApiKeys(core)
+    secret, created = await keys.create("acme", Scope.READ)
+    found = await keys.authenticate(secret)
+    assert (found.id, found.tenant, found.scope) == (created.id, "acme", Scope.READ)
+    (listed,) = await keys.list("acme")
+    assert listed.last_used_at is not None
+
+
+@pytest.mark.parametrize(
+    "presented",
+    ["", "not-a-key", "tlk_00000000_" + "A" * 43, "Bearer tlk_x"],
+)
+async def test_unknown_or_malformed_keys_are_refused(core: MemoryCore, presented: str) -> None:
+    keys = ApiKeys(core)
+    await keys.create("acme", Scope.ADMIN)
+    with pytest.raises(UnknownIdentity):
+        await keys.authenticate(presented)
+
+
+async def test_a_key_with_the_right_prefix_but_wrong_secret_is_refused(core: MemoryCore) -> None:
+    keys = ApiKeys(core)
+    secret, _ = await keys.create("acme", Scope.ADMIN)
+    forged = secret[:-4] + ("AAAA" if not secret.endswith("AAAA") else "BBBB")
+    with pytest.raises(UnknownIdentity, match="unknown API key"):
+        await keys.authenticate(forged)
+
+
+async def test_revoked_keys_stop_working_by_id_or_prefix(core: MemoryCore) -> None:
+    keys = ApiKeys(core)
+    first, first_info = await keys.create("acme", Scope.WRITE)
+    second, second_info = await keys.create("acme", Scope.WRITE)
+    revoked = await keys.revoke(first_info.id)
+    assert revoked.revoked_at is not None and not revoked.active
+    await keys.revoke(second_info.prefix.removeprefix("tlk_"))
+    for secret in (first, second):
+        with pytest.raises(UnknownIdentity, match="revoked"):
+            await keys.authenticate(secret)
+    again = await keys.revoke(str(first_info.id))  # harmless the second time
+    assert again.revoked_at == revoked.revoked_at
+
+
+async def test_revoke_of_an_unknown_key_says_how_to_find_keys(core: MemoryCore) -> None:
+    with pytest.raises(InvalidInput, match="keys list"):
+        await ApiKeys(core).revoke("tlk_deadbeef")
+
+
+async def test_list_filters_by_tenant_and_keeps_revoked_keys(core: MemoryCore) -> None:
+    keys = ApiKeys(core)
+    _, a = await keys.create("acme", Scope.READ, name="a")
+    _, b = await keys.create("globex", Scope.ADMIN, name="b")
+    await keys.revoke(a.id)
+    assert [k.name for k in await keys.list()] == ["a", "b"]
+    (only,) = await keys.list("globex")
+    assert only.id == b.id
+    (revoked,) = await keys.list("acme")
+    assert revoked.revoked_at is not None
+
+
+@pytest.mark.parametrize(("tenant", "scope"), [("Bad Tenant!", "read"), ("acme", "owner")])
+async def test_create_validates_tenant_and_scope(core: MemoryCore, tenant: str, scope: str) -> None:
+    with pytest.raises(InvalidInput):
+        await ApiKeys(core).create(tenant, scope)
+
+
+def test_scopes_are_ordered_read_write_admin() -> None:
+    assert Scope.ADMIN.allows(Scope.WRITE) and Scope.WRITE.allows(Scope.READ)
+    assert not Scope.READ.allows(Scope.WRITE) and not Scope.WRITE.allows(Scope.ADMIN)
+
+
+async def test_keys_outlive_the_process_that_made_them(tmp_path: Path) -> None:
+    async with open_test_core(tmp_path / "data") as first:
+        secret, info = await ApiKeys(first).create("acme", Scope.WRITE)
+    async with open_test_core(tmp_path / "data") as second:
+        assert (await ApiKeys(second).authenticate(secret)).id == info.id
