@@ -636,6 +636,11 @@ class MemoryCore:
         id_of: dict[int, int] = {}
         if with_id:
             await conn.execute(sa.insert(memory_table), with_id)
+            if not self._db.is_sqlite:
+                # PostgreSQL's id sequence does not see explicit ids; move it past them.
+                await conn.execute(
+                    sa.text("SELECT setval(pg_get_serial_sequence('memory', 'id'), (SELECT max(id) FROM memory))")
+                )
             for position, v in enumerate(values):
                 if "id" in v:
                     id_of[position] = v["id"]
@@ -1375,11 +1380,15 @@ class MemoryCore:
         Raises:
             InvalidInput: neither a topic nor a time window was given.
         """
-        raise NotImplementedError("reflection arrives with issue #4")
+        from ._reflect import reflect
+
+        return await reflect(self, tenant, topic, filters=filters, limit=limit, dry_run=dry_run, actor=actor)
 
     async def quality_report(self, tenant: str, *, save: bool = True) -> QualityReport:
         """Score the tenant's memory 0-100 with findings; saved (unless save=False) so trends show."""
-        raise NotImplementedError("the quality report arrives with issue #4")
+        from ._quality import build_report
+
+        return await build_report(self, tenant, save=save)
 
     async def record_ingest_failure(
         self, tenant: str | None, *, source: Source, reason: str, ref: str | None = None

@@ -20,6 +20,7 @@ from ._db import from_db_time, to_db_time, utcnow
 from ._schema import api_key_table
 from .errors import InvalidInput, Unavailable, UnknownIdentity
 from .tenancy import check_tenant
+from .types import Actor
 
 if TYPE_CHECKING:
     from .core import MemoryCore
@@ -78,6 +79,11 @@ class ApiKeyInfo(BaseModel):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def actor(self) -> Actor:
+        """Who acts with this key, the same in every front-end (MCP, REST): deletes are the key's own."""
+        return Actor(id=f"apikey:{self.id}", name=self.name or self.prefix, is_admin=self.scope is Scope.ADMIN)
 
 
 def _hash(secret: str) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from memory_core import CoreSettings, ExportRecord, MemoryCore
-from memory_core.testing import HashingEmbedder, draft, open_test_core, team_facts
+from memory_core import ExportRecord, MemoryCore
+from memory_core.testing import HashingEmbedder, draft, team_facts
+from tests.conftest import SettingsFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -21,8 +20,8 @@ async def _answers(core: MemoryCore) -> list[list[tuple[int, str]]]:
     ]
 
 
-async def test_round_trip_gives_the_same_answers(tmp_path: Path) -> None:
-    async with open_test_core(tmp_path / "a") as source:
+async def test_round_trip_gives_the_same_answers(make_settings: SettingsFactory) -> None:
+    async with await MemoryCore.open(make_settings(), embedder=HashingEmbedder()) as source:
         await source.store_many("default", [draft(f, tags=["team"], kind="fact") for f, _ in team_facts()])
         old = await source.store("default", draft("We deploy with Jenkins", kind="decision"))
         await source.store(
@@ -32,7 +31,7 @@ async def test_round_trip_gives_the_same_answers(tmp_path: Path) -> None:
         before = await _answers(source)
     lines = [r.model_dump_json() for r in records]
 
-    async with open_test_core(tmp_path / "b") as target:
+    async with await MemoryCore.open(make_settings(), embedder=HashingEmbedder()) as target:
         results = await target.import_("default", [ExportRecord.model_validate_json(line) for line in lines])
         assert all(r.created for r in results)
         assert [r.id for r in results] == [r.id for r in records]
@@ -44,14 +43,14 @@ async def test_round_trip_gives_the_same_answers(tmp_path: Path) -> None:
         assert not any(r.created for r in again)
 
 
-async def test_import_reembeds_when_the_model_differs(tmp_path: Path) -> None:
+async def test_import_reembeds_when_the_model_differs(make_settings: SettingsFactory) -> None:
     async with await MemoryCore.open(
-        CoreSettings(data_dir=tmp_path / "a"), embedder=HashingEmbedder(model_id="other-model")
+        make_settings(), embedder=HashingEmbedder(model_id="other-model")
     ) as source:
         await source.store_many("default", [draft(f) for f, _ in team_facts()])
         records = [r async for r in source.export("default")]
     assert {r.embedding_model for r in records} == {"other-model"}
-    async with open_test_core(tmp_path / "b") as target:
+    async with await MemoryCore.open(make_settings(), embedder=HashingEmbedder()) as target:
         await target.import_("default", records)
         memory = await target.get("default", records[0].id)
         assert memory.embedding_model == "test-hashing-384"
@@ -59,12 +58,14 @@ async def test_import_reembeds_when_the_model_differs(tmp_path: Path) -> None:
         assert status["indexed"] == 20
 
 
-async def test_ids_taken_in_the_target_are_renumbered_and_links_follow(tmp_path: Path) -> None:
-    async with open_test_core(tmp_path / "a") as source:
+async def test_ids_taken_in_the_target_are_renumbered_and_links_follow(
+    make_settings: SettingsFactory,
+) -> None:
+    async with await MemoryCore.open(make_settings(), embedder=HashingEmbedder()) as source:
         old = await source.store("default", draft("old way"))
         await source.store("default", draft("new way", supersedes=old.id))
         records = [r async for r in source.export("default")]
-    async with open_test_core(tmp_path / "b") as target:
+    async with await MemoryCore.open(make_settings(), embedder=HashingEmbedder()) as target:
         await target.store_many("other", [draft("occupies id 1"), draft("occupies id 2")])
         results = await target.import_("default", records)
         new_old, new_new = (r.memory.id for r in results)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from memory_core import CoreSettings, Embedder, MemoryCore, ModelMismatch
+from memory_core import Embedder, MemoryCore, ModelMismatch
 from memory_core.testing import HashingEmbedder, draft, team_facts
+from tests.conftest import SettingsFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -32,8 +31,10 @@ async def test_model_id_and_dimension_are_recorded(model_core: MemoryCore) -> No
     assert (stats.embedding_model, stats.embedding_dim) == ("all-MiniLM-L6-v2", 384)
 
 
-async def test_another_model_refuses_to_open_until_reindex(tmp_path: Path, real_embedder: Embedder) -> None:
-    settings = CoreSettings(data_dir=tmp_path)
+async def test_another_model_refuses_to_open_until_reindex(
+    make_settings: SettingsFactory, real_embedder: Embedder
+) -> None:
+    settings = make_settings()
     async with await MemoryCore.open(settings, embedder=HashingEmbedder(model_id="old-model")) as core:
         stored = await core.store_many("default", [draft(fact) for fact, _ in team_facts()])
 
@@ -57,8 +58,8 @@ async def test_another_model_refuses_to_open_until_reindex(tmp_path: Path, real_
         assert await core.reindex() == 0  # nothing left to re-embed: it resumes, never redoes
 
 
-async def test_a_different_dimension_is_a_mismatch_too(tmp_path: Path) -> None:
-    settings = CoreSettings(data_dir=tmp_path)
+async def test_a_different_dimension_is_a_mismatch_too(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
     async with await MemoryCore.open(settings, embedder=HashingEmbedder(dim=64, model_id="m")) as core:
         await core.store("default", draft("x"))
     with pytest.raises(ModelMismatch, match="dimension 64"):

@@ -17,19 +17,21 @@ import pytest
 
 from memory_core import CoreSettings, MemoryCore
 from memory_core.testing import HashingEmbedder
+from tests.conftest import SettingsFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 class Worker:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, settings: CoreSettings) -> None:
+        url = {"TEAMLORE_TEST_DATABASE_URL": settings.database_url} if settings.database_url else {}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.memory_core.worker", str(data_dir)],
+            [sys.executable, "-m", "tests.memory_core.worker", str(settings.data_dir)],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={**os.environ, "PYTHONPATH": str(ROOT), **url},
         )
         assert self.read() == {"ready": True}
 
@@ -63,9 +65,10 @@ class Worker:
 
 
 @pytest.fixture
-def pair(tmp_path: Path) -> Iterator[tuple[Worker, Worker]]:
-    a = Worker(tmp_path)
-    b = Worker(tmp_path)
+def pair(make_settings: SettingsFactory) -> Iterator[tuple[Worker, Worker]]:
+    settings = make_settings()
+    a = Worker(settings)
+    b = Worker(settings)
     yield a, b
     for w in (a, b):
         w.close()
@@ -107,8 +110,9 @@ def test_concurrent_writers_do_not_lose_writes(pair: tuple[Worker, Worker]) -> N
 
 
 @pytest.mark.anyio
-async def test_bulk_import_killed_with_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    worker = Worker(tmp_path)
+async def test_bulk_import_killed_with_sigkill_loses_nothing_acknowledged(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    worker = Worker(settings)
     worker.send(
         op="store_many",
         texts=[f"crash test memory number {i} about topic {i % 17}" for i in range(3000)],
@@ -122,7 +126,6 @@ async def test_bulk_import_killed_with_sigkill_loses_nothing_acknowledged(tmp_pa
     worker.close()
 
     # A stale snapshot from before the crash must be noticed and caught up; a missing one rebuilt.
-    settings = CoreSettings(data_dir=tmp_path)
     async with await MemoryCore.open(settings, embedder=HashingEmbedder()) as core:
         present = await core.get_many("default", acknowledged)
         assert len(present) == len(acknowledged)
@@ -134,8 +137,10 @@ async def test_bulk_import_killed_with_sigkill_loses_nothing_acknowledged(tmp_pa
 
 
 @pytest.mark.anyio
-async def test_missing_damaged_or_foreign_snapshots_are_rebuilt_from_sql(tmp_path: Path) -> None:
-    settings = CoreSettings(data_dir=tmp_path / "one")
+async def test_missing_damaged_or_foreign_snapshots_are_rebuilt_from_sql(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    settings = make_settings()
     async with await MemoryCore.open(settings, embedder=HashingEmbedder()) as core:
         ids = [
             r.id
@@ -170,7 +175,7 @@ async def test_missing_damaged_or_foreign_snapshots_are_rebuilt_from_sql(tmp_pat
             h.memory.id for h in await core.query("default", "note 0 on subject 0", limit=10, record=False)
         ]
     # 4. Foreign: a snapshot of another database in this data directory.
-    other = CoreSettings(data_dir=tmp_path / "two")
+    other = make_settings()
     async with await MemoryCore.open(other, embedder=HashingEmbedder()) as core:
         await core.store("default", _d("only in the other database"))
     shutil.rmtree(index_dir)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import anyio
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from memory_core import InvalidInput, QueryFilters, TenantIdentities, TenantMap, UnknownIdentity
-from memory_core.testing import draft, open_test_core
+from memory_core import MemoryCore
+from memory_core.testing import HashingEmbedder, draft
+from tests.conftest import SettingsFactory
 
 TENANTS = ("acme", "globex", "initech")
 WORDS = ("vpn", "deploy", "billing", "postgres", "lunch", "oncall", "kafka", "refund", "laptop", "figma")
@@ -33,12 +33,12 @@ operation = st.one_of(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(operation, min_size=1, max_size=25))
-def test_no_operation_crosses_tenants(tmp_path_factory: pytest.TempPathFactory, ops: list[tuple]) -> None:
-    data_dir: Path = tmp_path_factory.mktemp("tenancy")
+def test_no_operation_crosses_tenants(make_settings: SettingsFactory, ops: list[tuple]) -> None:  # type: ignore[type-arg]
+    settings_for_example = make_settings()
 
     async def run() -> None:
         owner: dict[int, str] = {}
-        async with open_test_core(data_dir) as core:
+        async with await MemoryCore.open(settings_for_example, embedder=HashingEmbedder()) as core:
             for kind, tenant, words, tags in ops:
                 if kind == "store":
                     result = await core.store(tenant, draft(" ".join(words), tags=tags))

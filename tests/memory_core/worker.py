@@ -1,12 +1,13 @@
 """A MemoryCore in its own OS process, driven by JSON lines on stdin (for the shared-database tests).
 
-Usage: python -m tests.memory_core.worker DATA_DIR [MODEL]
+Usage: python -m tests.memory_core.worker DATA_DIR [MODEL]   (TEAMLORE_TEST_DATABASE_URL: PostgreSQL)
 Commands: {"op": "store"|"store_many"|"query"|"delete"|"sync", ...}; one JSON answer line each.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -19,8 +20,9 @@ ADMIN = Actor(id="test:admin", is_admin=True)
 
 
 async def main(data_dir: str, model: str) -> None:
+    url = os.environ.get("TEAMLORE_TEST_DATABASE_URL") or None
     core = await MemoryCore.open(
-        CoreSettings(data_dir=Path(data_dir), embedding_model=model, snapshot_every_changes=0)
+        CoreSettings(data_dir=Path(data_dir), database_url=url, embedding_model=model, snapshot_every_changes=0)
     )
     print(json.dumps({"ready": True}), flush=True)
     async with core:
