@@ -1,4 +1,4 @@
-"""Chat front-ends (Slack, Discord) and the platform-neutral pieces they share: grammar, execution, replies."""
+"""Chat front-ends (Slack, Discord) and the platform-neutral pieces they share: grammar, replies."""
 
 from .commands import execute
 from .errors import error_reply

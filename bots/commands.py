@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Protocol
 
 from memory_core import Actor, MemoryCore, MemoryDraft, QueryFilters, Source
 
@@ -21,7 +22,14 @@ from .replies import (
     StoredReply,
 )
 
-__all__ = ["execute"]
+__all__ = ["ErrorTable", "execute"]
+
+
+class ErrorTable(Protocol):
+    """Words an error as a reply: `bots.errors.error_reply` or a front-end's own table."""
+
+    def __call__(self, error: BaseException, *, action: str) -> ErrorReply: ...
+
 
 logger = logging.getLogger(__name__)
 
@@ -45,22 +53,22 @@ async def execute(
     now: datetime | None = None,
     author: Actor | None = None,
     title: str | None = None,
+    errors: ErrorTable = error_reply,
 ) -> Reply:
     """Do what `command` says for `actor` in `tenant`; never raises for a failed command.
 
-    Core errors and unexpected exceptions come back as an ErrorReply (the unexpected ones logged with a
-    reference id). `author` is who wrote the text being stored when that is not the actor (a message
-    saved by someone else); `source_ref` is the link back (permalink, Message-ID); `now` stamps it.
-    One INFO line is logged per command.
+    Core errors and unexpected exceptions come back as an ErrorReply worded by `errors`: the shared
+    chat table by default, or a front-end's own table (which delegates to the shared one); unexpected
+    ones are logged with a reference id. `author` is who wrote the stored text when that is not the
+    actor (a message saved by someone else); `source_ref` is the link back (permalink, Message-ID);
+    `now` stamps a stored memory. One INFO line is logged per command.
     """
     action = _ACTIONS[type(command)]
     try:
         reply = await _run(core, tenant, actor, command, source, source_ref, now, author, title)
     except Exception as error:  # the chat boundary: every failure becomes a reply
-        reply = error_reply(error, action=action)
-    logger.info(
-        "%s %s by %s in tenant %s: %s", source.value, action, actor.id, tenant, _outcome(reply)
-    )
+        reply = errors(error, action=action)
+    logger.info("%s %s by %s in tenant %s: %s", source.value, action, actor.id, tenant, _outcome(reply))
     return reply
 
 

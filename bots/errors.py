@@ -44,7 +44,11 @@ def _not_found(error: TeamloreError, action: str) -> str:
 
 
 def _duplicate(error: TeamloreError, action: str) -> str:
-    return f"Already remembered as #{error.existing_id}." if isinstance(error, Duplicate) else "Already remembered."
+    return (
+        f"Already remembered as #{error.existing_id}."
+        if isinstance(error, Duplicate)
+        else "Already remembered."
+    )
 
 
 def _unknown_identity(error: TeamloreError, action: str) -> str:
@@ -89,7 +93,9 @@ def error_reply(error: BaseException, *, action: str = "do") -> ErrorReply:
                     return ErrorReply(words(error, action))
                 ref = new_ref()
                 logger.error("teamlore is misconfigured (ref %s): %s", ref, error)
-                return ErrorReply(f"teamlore is not set up right; an admin must check the log (ref {ref}).", ref)
+                return ErrorReply(
+                    f"teamlore is not set up right; an admin must check the log (ref {ref}).", ref
+                )
     ref = new_ref()
     logger.error("unexpected error while trying to %s (ref %s)", action, ref, exc_info=error)
     return ErrorReply(f"Something went wrong (ref {ref}).", ref)

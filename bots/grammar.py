@@ -1,4 +1,4 @@
-"""The chat command grammar of DESIGN §4 (Slack, Discord, `teamlore shell`): a pure parser into frozen commands.
+"""The chat command grammar of DESIGN §4 (Slack, Discord, `teamlore shell`), parsed into frozen commands.
 
     /store <text> [#tag ...] [!low|!normal|!high|!critical] [ttl:30d] [kind:decision]
     /query <question> [#tag ...] [from:@who] [since:7d] [until:2026-01-31] [limit:5]
@@ -49,6 +49,7 @@ __all__ = [
     "QueryCommand",
     "ReflectCommand",
     "StoreCommand",
+    "command_name",
     "parse",
     "parse_command",
     "parse_duration",
@@ -307,7 +308,9 @@ def _scan(args: str, keys: frozenset[str]) -> tuple[str, _Options]:
             tokens.append(_Token(match.start(), match.end(), "text", literal))
         else:
             kind, key, value = found
-            tokens.append(_Token(match.start(), match.end(), kind, value if kind == "tag" else "", key, value))
+            tokens.append(
+                _Token(match.start(), match.end(), kind, value if kind == "tag" else "", key, value)
+            )
 
     options = _Options()
     text_positions = [i for i, token in enumerate(tokens) if token.kind == "text"]
@@ -469,3 +472,15 @@ def _head(text: str) -> tuple[str, str]:
     match = _FIRST_WORD.match(text.lstrip())
     assert match is not None  # the pattern matches any string
     return match.group(1), match.group(2)
+
+
+def command_name(line: str) -> str:
+    """Which command a (possibly malformed) line asks for: store, query, ..., or "do" when unclear.
+
+    Used to word an error about a line that did not parse ("Can't query that: ...").
+    """
+    name, rest = _head(line.strip().lstrip("/!"))
+    name = name.lower()
+    if name == "lore":
+        name = _head(rest)[0].lower() or "help"
+    return name if name in _PARSERS else "do"

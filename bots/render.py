@@ -166,9 +166,14 @@ def _reflection_text(reply: ReflectionReply, text_limit: int) -> str:
         lines += [f"• {truncate(p.text, text_limit)} {_ids(p.sources)}" for p in reflection.points]
     if reflection.timeline:
         lines += ["", "Timeline:"]
-        lines += [f"• {_day(e.when)} — {truncate(one_line(e.text), 120)} (#{e.id})" for e in reflection.timeline]
+        lines += [
+            f"• {_day(e.when)} — {truncate(one_line(e.text), 120)} (#{e.id})" for e in reflection.timeline
+        ]
     if reflection.duplicates:
-        lines += ["", "Duplicates: " + "; ".join(" = ".join(f"#{i}" for i in g) for g in reflection.duplicates)]
+        lines += [
+            "",
+            "Duplicates: " + "; ".join(" = ".join(f"#{i}" for i in g) for g in reflection.duplicates),
+        ]
     if reflection.conflicts:
         lines += ["", "Possible contradictions:"]
         lines += [f"• {' vs '.join(f'#{i}' for i in c.ids)}: {c.reason}" for c in reflection.conflicts]

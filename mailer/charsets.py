@@ -44,7 +44,7 @@ def _codec(charset: str | None) -> str | None:
     label = _ALIASES.get(label, label)
     try:
         return codecs.lookup(label).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in a forged label
         return None
 
 
@@ -80,21 +80,27 @@ def strip_controls(text: str) -> str:
     return _CONTROLS.sub("", text)
 
 
-def decode_header_value(raw: str) -> str:
-    """Decode RFC 2047 encoded-words (and raw 8-bit smuggled in as surrogates) into one clean line."""
+def decode_header_value(raw: str, hint: str | None = None) -> str:
+    """Decode a raw header value into one clean line of text.
+
+    Handles RFC 2047 encoded-words in any charset, and raw 8-bit bytes (which the parser keeps as
+    surrogate escapes) decoded with `hint`, the charset the message declares for its text.
+    """
     text = raw
-    if "=?" in raw:
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        text = decode_bytes(text.encode("utf-8", "surrogateescape"), hint)
+    if "=?" in text:
         try:
             parts = []
-            for chunk, charset in decode_header(raw):
-                if isinstance(chunk, bytes):
-                    parts.append(decode_bytes(chunk, charset))
-                else:
+            for chunk, charset in decode_header(text):
+                if isinstance(chunk, str):
                     parts.append(chunk)
+                elif charset is None:
+                    # decode_header hands back the unencoded stretches this way.
+                    parts.append(chunk.decode("raw-unicode-escape", errors="replace"))
+                else:
+                    parts.append(decode_bytes(chunk, charset))
             text = "".join(parts)
-        except Exception:  # noqa: BLE001 - a broken encoded-word leaves the raw text, which is still useful
-            text = raw
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
-        # The parser keeps undecodable 8-bit header bytes as surrogate escapes.
-        text = decode_bytes(text.encode("utf-8", "surrogateescape"))
+        except Exception:
+            pass
     return " ".join(strip_controls(text).split())

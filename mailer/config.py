@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 __all__ = ["MailSettings", "RelaySettings"]
 
+# One env var holds the whole list; NoDecode lets "a@x.com, b.com" through to our own splitting
+# (pydantic-settings would otherwise insist on JSON).
+AddressList = Annotated[tuple[str, ...], NoDecode]
+
 
 def _split_list(value: object) -> object:
-    """Accept "a@x.com, b.com" (one env var) as well as a list."""
+    """Accept "a@x.com, b.com" or '["a@x.com", "b.com"]' (one env var) as well as a list."""
     if isinstance(value, str):
+        if value.strip().startswith("["):
+            return json.loads(value)
         return tuple(item.strip() for item in value.split(",") if item.strip())
     return value
 
@@ -62,14 +70,14 @@ class MailSettings(BaseModel):
     hostname: str | None = Field(
         None, description="Name in the SMTP greeting and EHLO reply; default: this machine's FQDN."
     )
-    recipients: tuple[str, ...] = Field(
+    recipients: AddressList = Field(
         (),
         description=(
             "Addresses (lore@acme.com) or domains (acme.com) accepted as ours, comma-separated; "
             "plus-addressing (lore+infra@acme.com) matches its base address. Everything else is 550 5.1.1."
         ),
     )
-    allowed_senders: tuple[str, ...] = Field(
+    allowed_senders: AddressList = Field(
         (),
         description=(
             "Envelope senders (alice@acme.com) or domains (acme.com) allowed to send, comma-separated; "
@@ -128,7 +136,9 @@ class MailSettings(BaseModel):
         if self.require_starttls and self.tls_cert_file is None:
             raise ValueError("require_starttls needs tls_cert_file and tls_key_file")
         if self.auth_users and self.tls_cert_file is None:
-            raise ValueError("auth_users needs STARTTLS (tls_cert_file, tls_key_file): AUTH is never in clear")
+            raise ValueError(
+                "auth_users needs STARTTLS (tls_cert_file, tls_key_file): AUTH is never in clear"
+            )
         if self.auth_required and not self.auth_users:
             raise ValueError("auth_required needs auth_users")
         if self.confirm and self.relay is None:

@@ -16,6 +16,8 @@ class MemoryRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("tenant", "content_hash", name="uq_memory_tenant_hash"),
         sa.Index("ix_memory_tenant_created", "tenant", "created_at"),
+        # Ids are what people type (`/forget #42`): a deleted id must never be handed out again.
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -21,12 +22,34 @@ class SearchSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant: higher flattens the ranks.")
-    vector_weight: float = Field(1.0, ge=0, description="Weight of the vector ranking in the fusion.")
-    keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword ranking in the fusion.")
+    fusion: Literal["score", "rrf"] = Field(
+        "score",
+        description="How the two rankings combine: weighted normalised scores, or reciprocal-rank fusion.",
+    )
+    vector_weight: float = Field(0.4, ge=0, description="Weight of the vector (meaning) ranking in the fusion.")
+    keyword_weight: float = Field(0.6, ge=0, description="Weight of the keyword (BM25) ranking in the fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant (fusion=rrf): higher flattens ranks.")
     candidates: int = Field(100, ge=10, le=2000, description="How many hits each retriever proposes.")
     min_similarity: float = Field(
         0.1, ge=-1, le=1, description="Vector hits below this cosine similarity are not proposed at all."
+    )
+    date_boost: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Relative boost for memories written in a time the question names ('on 5 May', 'last week').",
+    )
+    context_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of a well-ranked message's score lent to the neighbouring turns of its conversation.",
+    )
+    context_window_minutes: float = Field(
+        60.0, ge=0, description="Neighbouring memories by different people this close in time are one conversation."
+    )
+    context_lenders: int = Field(
+        30, ge=1, le=200, description="How many of the best candidates lend context to their neighbours."
     )
     importance_boost: float = Field(
         0.10, ge=0, le=0.5, description="Largest relative boost, given to critical memories."
@@ -75,10 +98,16 @@ class ReflectionSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     seeds: int = Field(
-        5, ge=1, le=50, description="Top search hits (found by both keyword and meaning) that anchor a topic."
+        5, ge=1, le=50, description="Most search hits that anchor a topic (the best passing the seed rules)."
     )
     seed_similarity: float = Field(
         0.5, ge=0, le=1, description="A hit found by meaning alone anchors the topic from this cosine."
+    )
+    seed_similarity_with_words: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="A hit that also shares words with the topic anchors it from this cosine.",
     )
     affinity: float = Field(
         0.7,

@@ -34,8 +34,10 @@ from ._schema import (
     memory_tag_table,
     meta_table,
     metadata,
+    quality_report_table,
     query_log_table,
 )
+from ._rerank import refine
 from ._search import boosts, breakdown, fuse
 from .config import CoreSettings
 from .embedding import Embedder, MicroBatcher, load_embedder
@@ -859,6 +861,8 @@ class MemoryCore:
                 )
                 for row in rows.mappings():
                     memories[row["id"]] = _row_to_memory(row)
+            # Second stage (memory_core/_rerank.py): dates named in the question, conversation context.
+            candidates = await refine(conn, tenant, text, now, candidates, memories, search)
         hits: list[Hit] = []
         for candidate in candidates:
             memory = memories.get(candidate.memory_id)
@@ -953,6 +957,23 @@ class MemoryCore:
                 for row in rows.mappings():
                     found[row["id"]] = _row_to_memory(row)
         return [found[i] for i in wanted if i in found]
+
+    async def find_by_source_ref(
+        self, tenant: str, source_ref: str, *, source: Source | None = None
+    ) -> Memory | None:
+        """The oldest memory that came from `source_ref` (a Message-ID, a permalink), or None.
+
+        Front-ends use it to make ingest idempotent: the same mail twice is one memory even when a
+        relay changed its text.
+        """
+        check_tenant(tenant)
+        conditions = [memory_table.c.tenant == tenant, memory_table.c.source_ref == source_ref]
+        if source is not None:
+            conditions.append(memory_table.c.source == source.value)
+        stmt = sa.select(*_MEMORY_COLUMNS).where(*conditions).order_by(memory_table.c.id).limit(1)
+        async with self._db.read() as conn:
+            row = (await conn.execute(stmt)).mappings().first()
+        return None if row is None else _row_to_memory(row)
 
     async def recent(
         self, tenant: str, *, limit: int = 20, filters: QueryFilters | None = None
@@ -1389,6 +1410,34 @@ class MemoryCore:
         from ._quality import build_report
 
         return await build_report(self, tenant, save=save)
+
+    async def latest_quality_score(self, tenant: str) -> int | None:
+        """The score of the newest saved quality report, or None before the first one."""
+        check_tenant(tenant)
+        async with self._db.read() as conn:
+            score = (
+                await conn.execute(
+                    sa.select(quality_report_table.c.score)
+                    .where(quality_report_table.c.tenant == tenant)
+                    .order_by(quality_report_table.c.created_at.desc(), quality_report_table.c.id.desc())
+                    .limit(1)
+                )
+            ).scalar()
+        return None if score is None else int(score)
+
+    async def count_ingest_failures(self, tenant: str | None, *, since: datetime) -> int:
+        """Ingest failures recorded since `since` (tenant None: those refused before a tenant was known)."""
+        condition = (
+            ingest_failure_table.c.tenant.is_(None) if tenant is None else ingest_failure_table.c.tenant == tenant
+        )
+        async with self._db.read() as conn:
+            return int(
+                (
+                    await conn.execute(
+                        sa.select(sa.func.count()).where(condition, ingest_failure_table.c.at >= to_db_time(since))
+                    )
+                ).scalar_one()
+            )
 
     async def record_ingest_failure(
         self, tenant: str | None, *, source: Source, reason: str, ref: str | None = None

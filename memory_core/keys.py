@@ -83,7 +83,9 @@ class ApiKeyInfo(BaseModel):
     @property
     def actor(self) -> Actor:
         """Who acts with this key, the same in every front-end (MCP, REST): deletes are the key's own."""
-        return Actor(id=f"apikey:{self.id}", name=self.name or self.prefix, is_admin=self.scope is Scope.ADMIN)
+        return Actor(
+            id=f"apikey:{self.id}", name=self.name or self.prefix, is_admin=self.scope is Scope.ADMIN
+        )
 
 
 def _hash(secret: str) -> str:

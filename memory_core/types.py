@@ -229,6 +229,8 @@ class ScoreBreakdown(BaseModel):
     keyword_rank: int | None
     keyword_score: float | None
     fused: float
+    date_boost: float = 0.0  # relative: the memory was written in a time the question names
+    context: float = 0.0  # added: borrowed from a neighbouring turn of the same conversation
     importance_boost: float
     recency_boost: float
     final: float

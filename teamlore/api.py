@@ -1,6 +1,7 @@
 """The REST API under /api/v1: memories, query, reflect, quality, stats; bearer API keys, rate limited."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: FastAPI reads the handlers' annotations at run time,
+# and `Who` below is local to build_api.
 
 import logging
 import math

@@ -592,6 +592,78 @@ def check(as_json: JsonOption = False) -> None:
         raise typer.Exit(1)
 
 
+@app.command()
+def shell(tenant: TenantOption = DEFAULT_TENANT) -> None:
+    """A prompt that takes /store, /query, /reflect, /forget and /lore help exactly as chat does."""
+    import getpass
+
+    from .shell import run_shell
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "local"
+    actor = Actor(id=f"cli:{user}", name=user, is_admin=True)
+
+    async def work(settings: Settings) -> None:
+        async with open_core(settings) as core:
+            await run_shell(core, tenant, actor)
+
+    run(work)
+
+
+@app.command()
+def mcp(tenant: TenantOption = DEFAULT_TENANT) -> None:
+    """The MCP server over stdio (for Claude Desktop, Cursor, Claude Code): protocol on stdout, logs on stderr."""
+    from mcp_server.stdio import run_stdio
+
+    settings = _settings()
+    # Before the SDK is imported into use: it calls logging.basicConfig, a no-op once logging is set.
+    configure_logging(settings.log)
+
+    async def work(settings: Settings) -> None:
+        async with open_core(settings) as core:
+            await run_stdio(core, tenant, settings=settings.mcp)
+
+    try:
+        anyio.run(work, settings)
+    except TeamloreError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+
+
+discord_app = typer.Typer(help="The Discord bot.", no_args_is_help=True)
+
+
+@discord_app.command("invite")
+def discord_invite() -> None:
+    """Print the OAuth2 invite URL with exactly the scopes and permissions the bot needs."""
+    from bots.discord.bot import invite_url
+
+    settings = _settings()
+    if settings.discord.application_id is None:
+        err.print("[red]error:[/red] set TEAMLORE_DISCORD__APPLICATION_ID (Developer Portal > General Information)",
+                  highlight=False)
+        raise typer.Exit(2)
+    sys.stdout.write(invite_url(settings.discord.application_id) + "\n")
+
+
+def _register_subcommands() -> None:
+    from .cli_alerts import build_alerts_app
+    from .cli_keys import build_keys_app
+
+    app.add_typer(build_keys_app(lambda: open_core(_settings())), name="keys", help="API keys for MCP over HTTP and REST.")
+    app.add_typer(
+        build_alerts_app(lambda: open_core(_settings()), lambda: _settings().alerts),
+        name="alerts",
+        help="Quality alerts and the scheduler's jobs.",
+    )
+    app.add_typer(discord_app, name="discord")
+
+
+_register_subcommands()
+
+
 def main() -> None:
     app()
 

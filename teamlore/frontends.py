@@ -2,20 +2,78 @@
 
 from __future__ import annotations
 
-from memory_core import MemoryCore
+import functools
+import logging
+
+from bots.discord.bot import run_discord
+from bots.slack import SlackBot
+from mailer.server import run_smtp
+from mcp_server.http_app import build_mcp_http_app
+from memory_core import ApiKeys, MemoryCore
+from scheduler.runner import run_scheduler
 
 from .runtime import Frontend
 from .settings import Settings
 
 __all__ = ["build_all"]
 
+logger = logging.getLogger(__name__)
+
 
 def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Frontend]:
     """One Frontend per front-end, enabled when its credentials are set and --only allows it."""
-    return [
+    tenants = settings.tenant_map()
+    web = "web" in parts
+    out: list[Frontend] = []
+
+    address = f"http://{settings.http.host}:{settings.http.port}"
+    out.append(Frontend("web", web, f"{address} (health, metrics, REST API)" if web else "not in --only"))
+
+    mcp = build_mcp_http_app(core, ApiKeys(core), settings.mcp)
+    out.append(
         Frontend(
-            "web",
-            "web" in parts,
-            f"http://{settings.http.host}:{settings.http.port}" if "web" in parts else "not in --only",
-        ),
-    ]
+            "mcp-http",
+            web,
+            f"{address}/mcp (API keys)" if web else "needs the web part",
+            routes=mcp.routes("/mcp"),
+            lifespans=[mcp.lifespan],
+        )
+    )
+
+    slack = settings.slack
+    if not slack.enabled:
+        out.append(Frontend("slack", False, "set TEAMLORE_SLACK__BOT_TOKEN and a signing secret or app token"))
+    elif "slack" not in parts:
+        out.append(Frontend("slack", False, "not in --only"))
+    else:
+        bot = SlackBot(core, tenants, slack)
+        if slack.socket_mode:
+            out.append(Frontend("slack", True, "Socket Mode (TEAMLORE_SLACK__APP_TOKEN)",
+                                service=bot.run_socket_mode, lifespans=[bot.lifespan]))
+        else:
+            out.append(Frontend("slack", web, f"HTTP events at {address}{slack.events_path}"
+                                if web else "HTTP mode needs the web part", routes=bot.routes(),
+                                lifespans=[bot.lifespan]))
+
+    discord = settings.discord
+    if discord.token is None:
+        out.append(Frontend("discord", False, "set TEAMLORE_DISCORD__TOKEN"))
+    else:
+        out.append(Frontend("discord", "discord" in parts, "gateway" if "discord" in parts else "not in --only",
+                            service=functools.partial(run_discord, core, discord, tenants)))
+
+    mail = settings.mail
+    if not mail.recipients:
+        out.append(Frontend("mail", False, "set TEAMLORE_MAIL__RECIPIENTS"))
+    else:
+        out.append(Frontend("mail", "mail" in parts, f"SMTP on {mail.host}:{mail.port}"
+                            if "mail" in parts else "not in --only",
+                            service=functools.partial(run_smtp, core, mail, tenants)))
+
+    alerts = settings.alerts
+    notifiers = ", ".join(alerts.notifier_names) or "none"
+    out.append(Frontend("scheduler", "scheduler" in parts, f"jobs with notifiers: {notifiers}"
+                        if "scheduler" in parts else "not in --only",
+                        service=functools.partial(run_scheduler, core, alerts, tenants=tenants.tenants
+                                                  if not tenants.is_open else [])))
+    return out

@@ -8,8 +8,10 @@ import logging
 import sys
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from .settings import LoggingSettings
+if TYPE_CHECKING:
+    from .settings import LoggingSettings
 
 __all__ = ["configure_logging", "new_reference", "request_id"]
 
@@ -55,5 +57,7 @@ def configure_logging(settings: LoggingSettings) -> None:
     root.handlers[:] = [handler]
     root.setLevel(settings.level)
     # Libraries that are chatty at INFO about things an operator does not act on.
-    for name in ("httpx", "httpcore", "sentence_transformers", "faiss", "apscheduler.executors", "aiosqlite"):
+    for name in (
+        "httpx", "httpcore", "sentence_transformers", "faiss", "apscheduler.executors", "aiosqlite", "mail.log",
+    ):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(settings.level)))

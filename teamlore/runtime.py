@@ -21,7 +21,7 @@ __all__ = ["PARTS", "Plan", "check", "parse_only", "serve"]
 
 logger = logging.getLogger(__name__)
 
-PARTS = ("web", "discord", "mail", "scheduler")
+PARTS = ("web", "slack", "discord", "mail", "scheduler")
 
 Service = Callable[[], Awaitable[None]]
 
@@ -106,6 +106,7 @@ async def serve(
             enabled = plan.enabled
             app = create_app(
                 core,
+                api=settings.api,
                 routes=[r for f in enabled for r in f.routes],
                 mounts=[m for f in enabled for m in f.mounts],
                 lifespans=[h for f in enabled for h in f.lifespans],

@@ -9,7 +9,14 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bots.discord.config import DiscordSettings
+from bots.slack.config import SlackSettings
+from mailer.config import MailSettings
+from mcp_server.config import McpSettings
 from memory_core import ConfigurationError, CoreOptions, CoreSettings, TenantIdentities, TenantMap
+from scheduler.config import AlertsSettings
+
+from .api import ApiSettings
 
 __all__ = ["HttpSettings", "LoggingSettings", "Settings", "load_settings"]
 
@@ -63,6 +70,14 @@ class Settings(BaseSettings):
         default_factory=CoreOptions, description="Embedding, hygiene and search options."
     )
     http: HttpSettings = Field(default_factory=HttpSettings, description="The web server.")
+    api: ApiSettings = Field(default_factory=ApiSettings, description="The REST API.")
+    mcp: McpSettings = Field(default_factory=McpSettings, description="MCP over HTTP at /mcp.")
+    slack: SlackSettings = Field(default_factory=SlackSettings, description="The Slack app (docs/slack.md).")
+    discord: DiscordSettings = Field(default_factory=DiscordSettings, description="The Discord bot (docs/discord.md).")
+    mail: MailSettings = Field(default_factory=MailSettings, description="SMTP ingest (docs/mail.md).")
+    alerts: AlertsSettings = Field(
+        default_factory=AlertsSettings, description="Quality alerts, digests and the expiry sweep (docs/scheduler.md)."
+    )
     log: LoggingSettings = Field(default_factory=LoggingSettings, description="Logging.")
 
     def core_settings(self) -> CoreSettings:

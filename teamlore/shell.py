@@ -64,7 +64,7 @@ async def _answer(core: MemoryCore, tenant: str, actor: Actor, line: str) -> Rep
         command = parse(line, now=datetime.now(UTC))
     except InvalidInput as error:
         return error_reply(error, action=command_name(line))
-    return await execute(core, tenant, actor, command, source=Source.CLI, source_ref="teamlore shell")
+    return await execute(core, tenant, actor, command, source=Source.CLI)
 
 
 def _reader(source: TextIO, prompt: str) -> Callable[[], str | None]:
@@ -77,6 +77,7 @@ def _reader(source: TextIO, prompt: str) -> Callable[[], str | None]:
             try:
                 return builtins.input(prompt)
             except EOFError:
+                print()  # leave the terminal on a fresh line after Ctrl-D
                 return None
 
         return interactive

@@ -1,4 +1,4 @@
-"""The web app (one ASGI app): health and readiness, and the mount points front-ends plug into."""
+"""The web app (one ASGI app): health, readiness, metrics, the REST API, and front-ends' mount points."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from memory_core import MemoryCore
+from memory_core import ApiKeys, MemoryCore
 
-__all__ = ["Mount", "create_app"]
+from .api import ApiSettings, build_api, install_error_handlers, install_rate_limit_handler
+from .observability import RequestLogMiddleware, metrics_endpoint
+
+__all__ = ["LifespanHook", "Mount", "create_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +27,7 @@ LifespanHook = Callable[[], AbstractAsyncContextManager[object]]
 def create_app(
     core: MemoryCore,
     *,
+    api: ApiSettings | None = None,
     routes: Sequence[BaseRoute] = (),
     mounts: Sequence[Mount] = (),
     lifespans: Sequence[LifespanHook] = (),
@@ -38,7 +42,17 @@ def create_app(
                 await stack.enter_async_context(hook())
             yield
 
-    app = FastAPI(title=title, lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/v1/openapi.json")
+    app = FastAPI(
+        title=title,
+        summary="A team's shared memory: store, query and reflect.",
+        version="1",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    install_error_handlers(app)
+    install_rate_limit_handler(app)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process is up")
     async def healthz() -> dict[str, str]:
@@ -49,8 +63,11 @@ def create_app(
         checks = await core.health()
         return JSONResponse(checks, status_code=200 if checks["ready"] else 503)
 
+    app.router.routes.append(Route("/metrics", metrics_endpoint(core), methods=["GET"], include_in_schema=False))
+    app.include_router(build_api(core, ApiKeys(core), api or ApiSettings()))
     for route in routes:
         app.router.routes.append(route)
     for path, asgi in mounts:
         app.mount(path, asgi)
+    app.add_middleware(RequestLogMiddleware)
     return app

@@ -107,3 +107,11 @@ async def test_update_reembeds_and_rechecks(core: MemoryCore) -> None:
     assert caught.value.existing_id == other.id
     with pytest.raises(PermissionDenied):
         await core.update("default", memory.id, MemoryPatch(kind="decision"), actor=MALLORY)
+
+
+async def test_ids_of_deleted_memories_are_never_reused(core: MemoryCore) -> None:
+    first = await core.store("default", draft("one"))
+    second = await core.store("default", draft("two"))
+    await core.delete("default", second.id, actor=ADMIN)
+    third = await core.store("default", draft("three"))
+    assert third.id > second.id > first.id

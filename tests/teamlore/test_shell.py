@@ -16,7 +16,9 @@ ME = Actor(id="cli:alice", name="alice", is_admin=True)
 
 async def shell(core: MemoryCore, *lines: str) -> str:
     output = io.StringIO()
-    await run_shell(core, "default", ME, input=io.StringIO("".join(f"{line}\n" for line in lines)), output=output)
+    await run_shell(
+        core, "default", ME, input=io.StringIO("".join(f"{line}\n" for line in lines)), output=output
+    )
     return output.getvalue()
 
 

@@ -1,0 +1,49 @@
+"""ParsedMail -> MemoryDraft: the text a mail is remembered by, and its author, title, tags and time.
+
+The memory text is the subject line, the forwarder's note, the original body, the list of attachments
+and the indexed text of text attachments, in that order, cut to `max_text_chars`. The subject leads
+because the embedding sees only the text. The same mail always gives the same text, so the core's
+exact-duplicate check makes a re-delivered mail come back as the memory already stored.
+"""
+
+from __future__ import annotations
+
+from memory_core import MemoryDraft, Source
+
+from .labels import merge_tags, plus_tags
+from .parse import ParsedMail
+
+__all__ = ["memory_draft", "memory_text"]
+
+_TRUNCATED = "\n[... truncated]"
+
+
+def memory_text(mail: ParsedMail, *, max_chars: int) -> str:
+    parts: list[str] = []
+    if mail.title and not mail.body.startswith(mail.title):
+        parts.append(mail.title)
+    parts += [mail.note, mail.body]
+    if mail.attachments:
+        parts.append("Attachments: " + ", ".join(item.filename for item in mail.attachments))
+        parts += [f"--- {item.filename} ---\n{item.text}" for item in mail.attachments if item.text]
+    text = "\n\n".join(part for part in parts if part.strip())
+    if len(text) > max_chars:
+        text = text[: max_chars - len(_TRUNCATED)].rstrip() + _TRUNCATED
+    return text
+
+
+def memory_draft(mail: ParsedMail, *, recipients: list[str], max_chars: int, max_tags: int) -> MemoryDraft:
+    """The draft for one tenant; `recipients` are that tenant's envelope recipients (plus-address tags)."""
+    tags = merge_tags([*(plus_tags(address) for address in recipients), mail.tags], max_tags)
+    return MemoryDraft(
+        text=memory_text(mail, max_chars=max_chars),
+        kind="email",
+        tags=tags,
+        importance=mail.importance,
+        source=Source.EMAIL,
+        source_ref=mail.message_id,
+        title=mail.title[:300] or None,
+        author=mail.author,
+        author_id=f"email:{mail.author_address}" if mail.author_address else None,
+        created_at=mail.date,
+    )

@@ -1,0 +1,80 @@
+"""The one table from core errors to the tool-error text a model reads (and can act on)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar, cast
+
+from mcp_types import CallToolResult, TextContent
+
+from memory_core import (
+    ConfigurationError,
+    Duplicate,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+    UnknownIdentity,
+)
+
+from .caller import caller_tenant
+
+__all__ = ["error_text", "tool_errors"]
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Looked up along the exception's MRO, so the most specific entry wins (TooLarge -> InvalidInput).
+_TABLE: dict[type[BaseException], Callable[[Any], str]] = {
+    InvalidInput: lambda e: f"invalid_input: {e}",
+    NotFound: lambda e: f"not_found: no memory #{e.memory_id}; use query_memories to find ids",
+    Duplicate: lambda e: f"already stored as #{e.existing_id}; use get_memory to read it",
+    UnknownIdentity: lambda e: f"unauthorized: {e}",
+    PermissionDenied: lambda e: f"permission_denied: {e}",
+    Unavailable: lambda e: "unavailable: retry shortly",
+    ConfigurationError: lambda e: f"unavailable: the memory server needs its operator: {e}",
+}
+
+
+def error_text(exc: BaseException) -> str:
+    """What the model is told. Unexpected errors get a reference id, logged here with the traceback."""
+    for klass in type(exc).__mro__:
+        render = _TABLE.get(klass)
+        if render is not None:
+            return render(exc)
+    ref = secrets.token_hex(3)
+    logger.error("unexpected error in an MCP call (ref %s)", ref, exc_info=exc)
+    return f"internal error (ref {ref})"
+
+
+def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Wrap a tool: errors become an is_error result with `error_text`; one INFO line per call.
+
+    The SDK passes a returned CallToolResult through unchanged, which keeps our text free of its
+    "Error executing tool ..." prefix; the signature (and so the schemas) stay the tool's own.
+    """
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        started = time.perf_counter()
+        try:
+            result = await fn(*args, **kwargs)
+        except Exception as exc:
+            text = error_text(exc)
+            code = text.split(":", 1)[0].split(" (", 1)[0]
+            logger.info("mcp %s tenant=%s -> %s (%.0f ms)", fn.__name__, caller_tenant(), code, _ms(started))
+            return cast(R, CallToolResult(content=[TextContent(type="text", text=text)], is_error=True))
+        logger.info("mcp %s tenant=%s -> ok (%.0f ms)", fn.__name__, caller_tenant(), _ms(started))
+        return result
+
+    return wrapper
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

@@ -1,0 +1,58 @@
+"""The second ranking stage over loaded candidates: times the question names, then conversation context."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ._schema import memory_table
+from ._search import Candidate, apply_context, apply_dates
+from ._when import question_windows
+from .config import SearchSettings
+from .types import Memory
+
+__all__ = ["neighbours", "refine"]
+
+
+async def neighbours(conn: AsyncConnection, tenant: str, memory_ids: Sequence[int]) -> dict[int, list[int]]:
+    """For each id, the ids stored right before and right after it in the same tenant (if any)."""
+    if not memory_ids:
+        return {}
+    m = memory_table.alias("m")
+    other = memory_table.alias("other")
+    before = (
+        sa.select(sa.func.max(other.c.id)).where(other.c.tenant == tenant, other.c.id < m.c.id).scalar_subquery()
+    )
+    after = (
+        sa.select(sa.func.min(other.c.id)).where(other.c.tenant == tenant, other.c.id > m.c.id).scalar_subquery()
+    )
+    rows = await conn.execute(
+        sa.select(m.c.id, before, after).where(m.c.tenant == tenant, m.c.id.in_(list(memory_ids)))
+    )
+    return {int(row[0]): [int(n) for n in row[1:] if n is not None] for row in rows}
+
+
+async def refine(
+    conn: AsyncConnection,
+    tenant: str,
+    question: str,
+    now: datetime,
+    candidates: list[Candidate],
+    memories: dict[int, Memory],
+    settings: SearchSettings,
+) -> list[Candidate]:
+    """Candidates re-ranked by the dates the question names and by conversation context.
+
+    Only candidates whose memory is in `memories` (loaded through the query's filters) take part.
+    """
+    visible = [c for c in candidates if c.memory_id in memories]
+    windows = question_windows(question, now)
+    if windows:
+        visible = apply_dates(visible, {i: m.created_at for i, m in memories.items()}, windows, settings)
+    if settings.context_weight > 0 and visible:
+        lenders = [c.memory_id for c in visible[: settings.context_lenders]]
+        visible = apply_context(visible, memories, await neighbours(conn, tenant, lenders), settings)
+    return visible
