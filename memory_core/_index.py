@@ -4,6 +4,11 @@ Memory ids are mapped to internal labels. Updating or deleting a memory retires 
 index removes the vector at once; an HNSW index (which cannot remove) keeps a tombstone that search
 skips, and is rebuilt when tombstones pass a fifth of it. So a deleted memory is never returned,
 whichever index serves the tenant.
+
+Small tenants get an exact (flat) index; above `approximate_above` vectors, HNSW (M=32,
+efConstruction=80, efSearch=128: recall@10 against exact is measured in docs/benchmarks.md). A
+filtered search over an HNSW index that allows few memories (a tag, an author, a week) is answered
+exactly over those memories' vectors instead: graph search with a selective filter can miss.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ _HNSW_M = 32
 _HNSW_EF_CONSTRUCTION = 80
 _HNSW_EF_SEARCH = 128
 _REBUILD_DEAD_FRACTION = 0.2
+# A filtered HNSW search allowing at most this many memories is done exactly (a few ms of dot products).
+_EXACT_FILTER_MAX = 20_000
 
 
 class TenantIndex:
@@ -40,6 +47,8 @@ class TenantIndex:
         self._memory_of: dict[int, int] = {}
         self._dead: set[int] = set()
         self._next_label = 1
+        self._positions: dict[int, int] | None = None  # HNSW: label -> row in its storage (lazy)
+        self._dead_selector: tuple[faiss.IDSelector, faiss.IDSelector] | None = None
 
     def _new_faiss_index(self) -> faiss.Index:
         if self.approximate:
@@ -69,6 +78,7 @@ class TenantIndex:
             labels = np.arange(self._next_label, self._next_label + len(memory_ids), dtype=np.int64)
             self._next_label += len(memory_ids)
             self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), labels)
+            self._positions = None
             for memory_id, label in zip(memory_ids, labels.tolist(), strict=True):
                 self._label_of[memory_id] = label
                 self._memory_of[label] = memory_id
@@ -85,6 +95,7 @@ class TenantIndex:
             del self._memory_of[label]
         if self.approximate:
             self._dead.update(labels)
+            self._dead_selector = None
         else:
             self._index.remove_ids(np.asarray(labels, dtype=np.int64))
 
@@ -104,6 +115,8 @@ class TenantIndex:
                 labels = [self._label_of[m] for m in allowed if m in self._label_of]
                 if not labels:
                     return []
+                if self.approximate and len(labels) <= _EXACT_FILTER_MAX:
+                    return self._exact(query, labels, min(k, len(labels)))
                 selector = faiss.IDSelectorBatch(np.asarray(labels, dtype=np.int64))
                 params = (
                     faiss.SearchParametersHNSW(sel=selector, efSearch=max(_HNSW_EF_SEARCH, k))
@@ -111,10 +124,12 @@ class TenantIndex:
                     else faiss.SearchParameters(sel=selector)
                 )
                 k = min(k, len(labels))
-            # Tombstoned labels still occupy HNSW slots: ask for more and drop them.
-            fetch = min(k + len(self._dead), live + len(self._dead))
-            if self.approximate and params is None and fetch > _HNSW_EF_SEARCH:
-                params = faiss.SearchParametersHNSW(efSearch=fetch)
+            fetch = k
+            if self.approximate and params is None:
+                # Tombstoned labels still occupy HNSW nodes: the graph walks through them, results skip them.
+                params = faiss.SearchParametersHNSW(efSearch=max(_HNSW_EF_SEARCH, k))
+                if self._dead:
+                    params.sel = self._not_dead()
             scores, labels_out = self._index.search(query.reshape(1, -1).astype(np.float32), fetch, params=params)
             hits: list[tuple[int, float]] = []
             for score, label in zip(scores[0].tolist(), labels_out[0].tolist(), strict=True):
@@ -127,6 +142,31 @@ class TenantIndex:
                     break
             return hits
 
+    def _not_dead(self) -> faiss.IDSelector:
+        if self._dead_selector is None:
+            dead = faiss.IDSelectorBatch(np.asarray(sorted(self._dead), dtype=np.int64))
+            self._dead_selector = (faiss.IDSelectorNot(dead), dead)  # the pair keeps `dead` alive
+        return self._dead_selector[0]
+
+    def _position_of(self) -> dict[int, int]:
+        if self._positions is None:
+            id_map = faiss.vector_to_array(self._index.id_map)
+            self._positions = {int(label): i for i, label in enumerate(id_map.tolist())}
+        return self._positions
+
+    def _stored_vectors(self) -> Vectors:
+        """A zero-copy view of the HNSW index's stored vectors, one row per position."""
+        storage = faiss.downcast_index(faiss.downcast_index(self._index.index).storage)
+        return faiss.rev_swig_ptr(storage.get_xb(), storage.ntotal * self.dim).reshape(storage.ntotal, self.dim)
+
+    def _exact(self, query: Vectors, labels: list[int], k: int) -> list[tuple[int, float]]:
+        """Exact inner-product search over the given live labels of an HNSW index."""
+        position = self._position_of()
+        rows = np.asarray([position[label] for label in labels], dtype=np.int64)
+        scores = self._stored_vectors()[rows] @ query.reshape(-1).astype(np.float32)
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [(self._memory_of[labels[i]], float(scores[i])) for i in best.tolist()]
+
     def vectors_for_rebuild(self) -> tuple[list[int], Vectors]:
         with self._lock:
             ids = list(self._label_of)
@@ -134,10 +174,8 @@ class TenantIndex:
                 return [], np.zeros((0, self.dim), dtype=np.float32)
             labels = np.asarray([self._label_of[m] for m in ids], dtype=np.int64)
             if self.approximate:
-                inner = faiss.downcast_index(self._index.index)
-                id_map = faiss.vector_to_array(self._index.id_map)
-                position = {int(label): i for i, label in enumerate(id_map)}
-                vectors = np.vstack([inner.reconstruct(position[int(label)]) for label in labels])
+                position = self._position_of()
+                vectors = self._stored_vectors()[[position[int(label)] for label in labels]]
             else:
                 vectors = np.vstack([self._index.reconstruct(int(label)) for label in labels])
             return ids, vectors.astype(np.float32)

@@ -51,6 +51,15 @@ class KeywordIndex(Protocol):
     async def count(self, conn: AsyncConnection, memory_ids: Sequence[int] | None = None) -> int: ...
 
 
+# How many (term, memory) postings one keyword search may score; see SqliteKeywordIndex._affordable.
+POSTINGS_BUDGET = 6000
+_OVERFETCH = 3
+
+
+def _quoted(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
 def _document(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -97,21 +106,59 @@ class SqliteKeywordIndex:
         stmt = sa.select(sa.func.count()).select_from(self._fts).where(self._fts.c.rowid.in_(list(memory_ids)))
         return int((await conn.execute(stmt)).scalar_one())
 
+    async def _affordable(self, conn: AsyncConnection, terms: list[str]) -> list[str]:
+        """The terms worth scoring: drop the most common ones while they would make BM25 score too many rows.
+
+        BM25 scores every row that matches any term, so one word found in a fifth of a million memories
+        costs more than the rest of the query. Such words weigh little (their IDF is small), so they are
+        dropped, most common first, while the postings to score exceed `POSTINGS_BUDGET` and another
+        term remains. A small memory never reaches the budget: there every term counts.
+        """
+        if len(terms) < 2:
+            return terms
+        counts = ", ".join("(SELECT count(*) FROM memory_fts WHERE memory_fts MATCH ?)" for _ in terms)
+        found = (await conn.exec_driver_sql(f"SELECT {counts}", tuple(_quoted(t) for t in terms))).one()
+        frequency = {term: int(n) for term, n in zip(terms, found, strict=True)}
+        kept = sorted(terms, key=lambda t: frequency[t])
+        while len(kept) > 1 and sum(frequency[t] for t in kept) > POSTINGS_BUDGET:
+            kept.pop()
+        return [t for t in terms if t in kept]
+
     async def search(
         self, conn: AsyncConnection, terms: list[str], conditions: list[sa.ColumnElement[bool]], limit: int
     ) -> list[tuple[int, float]]:
         if not terms:
             return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        terms = await self._affordable(conn, terms)
+        match = sa.text("memory_fts MATCH :match").bindparams(match=" OR ".join(_quoted(t) for t in terms))
         rank = sa.literal_column("bm25(memory_fts, 1.0, 0.6, 0.6, 0.3)")
-        stmt = (
-            sa.select(memory_table.c.id, rank.label("rank"))
-            .select_from(memory_table.join(self._fts, self._fts.c.rowid == memory_table.c.id))
-            .where(sa.text("memory_fts MATCH :match").bindparams(match=match), *conditions)
+        # Rank inside FTS first and look up the memory rows of the best few only: fetching the row of
+        # every match costs more than ranking them. When the filters leave fewer than `limit` of those
+        # (another tenant's rows, a narrow tag, or simply few matches), rank through the join instead.
+        best = (
+            sa.select(self._fts.c.rowid.label("id"), rank.label("rank"))
+            .where(match)
             .order_by(rank)
+            .limit(limit * _OVERFETCH)
+            .subquery()
+        )
+        stmt = (
+            sa.select(best.c.id, best.c.rank)
+            .select_from(best.join(memory_table, memory_table.c.id == best.c.id))
+            .where(*conditions)
+            .order_by(best.c.rank)
             .limit(limit)
         )
         rows = (await conn.execute(stmt)).all()
+        if len(rows) < limit:
+            stmt = (
+                sa.select(memory_table.c.id, rank.label("rank"))
+                .select_from(memory_table.join(self._fts, self._fts.c.rowid == memory_table.c.id))
+                .where(match, *conditions)
+                .order_by(rank)
+                .limit(limit)
+            )
+            rows = (await conn.execute(stmt)).all()
         # bm25() is "lower is better" and negative; flip it so higher is better, like similarity.
         return [(int(r[0]), -float(r[1])) for r in rows]
 

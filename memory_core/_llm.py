@@ -35,7 +35,7 @@ _SYSTEM = (
 )
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
-_CITATION = re.compile(r"\s*\[?#(\d+)\]?")
+_CITATION = re.compile(r"\s*[\[(]?#(\d+)[\])]?")
 
 
 class LLMFailed(Exception):
@@ -166,7 +166,7 @@ async def synthesise(
     except ValueError as exc:
         raise LLMFailed("the LLM answer was not JSON") from exc
     result = _parse(_content(body), {m.id for m in memories}, max_points)
-    logger.info(
+    logger.debug(
         "LLM reflection by %s: %d points, %d invented ids dropped",
         settings.model,
         len(result.points),

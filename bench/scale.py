@@ -1,0 +1,323 @@
+"""Speed, cost and scale: query and store latency, ingest vs raw model throughput, memory, start-up, HNSW recall.
+
+Everything runs on this machine in one run, so the ratios compare like with like. What is public API
+and what is not:
+
+* ingest, store, query and delete go through `MemoryCore` (public API), with the real model;
+* the 100k corpus is embedded once and its vectors cached on disk (bench/.cache) so a re-run does not
+  spend half an hour re-embedding: query latency always embeds the question with the uncached model;
+* the 1M corpus uses random unit vectors handed to the public bulk path `MemoryCore.import_`
+  (ExportRecords that carry their vector), so nothing is embedded but the questions;
+* HNSW recall@10 reads the tenant's live index (`core._indexes`, internal) and compares it with exact
+  inner products over the same vectors;
+* `teamlore serve` start-to-ready and resident memory are measured on a real subprocess polling
+  GET /readyz; the process's VmRSS is read from /proc.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from memory_core import (
+    Actor,
+    CoreSettings,
+    Embedder,
+    ExportRecord,
+    MemoryCore,
+    MemoryDraft,
+    Source,
+)
+
+from .cache import DEFAULT_CACHE_DIR, CachedEmbedder
+
+__all__ = ["ScaleConfig", "percentile", "run_scale"]
+
+TENANT = "scale"
+ADMIN = Actor(id="bench:admin", name="bench", is_admin=True)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ScaleConfig:
+    memories: int = 100_000
+    million: int = 1_000_000  # 0: skip the 1M figure
+    queries: int = 300
+    stores: int = 100
+    ingest_texts: int = 4_000
+    work_dir: Path = field(default_factory=lambda: DEFAULT_CACHE_DIR / "scale")
+    serve: bool = True
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+
+
+def _ms(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(percentile(values, 50) * 1000, 2),
+        "p99_ms": round(percentile(values, 99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(values) * 1000, 2),
+        "n": len(values),
+    }
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of a process in MiB."""
+    fields: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmRSS:", "VmHWM:")):
+            name, value = line.split(":", 1)
+            fields[name] = int(value.split()[0]) / 1024
+    return round(fields.get("VmRSS", 0.0), 1), round(fields.get("VmHWM", 0.0), 1)
+
+
+def _draft(text: str) -> MemoryDraft:
+    speaker = text.split(":", 1)[0]
+    return MemoryDraft(text=text, author=speaker, author_id=f"bench:{speaker}", source=Source.IMPORT)
+
+
+async def _ingest_ratio(model: Embedder, texts: list[str], progress: Progress) -> dict[str, Any]:
+    """Raw model throughput (A), bulk ingest through store_many (B), raw again (A'): ratio B / mean(A, A')."""
+    half = len(texts) // 4
+    raw_a, ingest, raw_b = texts[:half], texts[half : 3 * half], texts[3 * half : 4 * half]
+    started = time.perf_counter()
+    model.embed(raw_a)
+    raw_seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="teamlore-ingest-") as tmp:
+        async with await MemoryCore.open(CoreSettings(data_dir=Path(tmp)), embedder=model) as core:
+            started = time.perf_counter()
+            results = await core.store_many(TENANT, [_draft(t) for t in ingest])
+            ingest_seconds = time.perf_counter() - started
+            assert sum(r.created for r in results) == len(ingest)
+    started = time.perf_counter()
+    model.embed(raw_b)
+    raw_seconds += time.perf_counter() - started
+    raw_rate = (len(raw_a) + len(raw_b)) / raw_seconds
+    ingest_rate = len(ingest) / ingest_seconds
+    progress(f"ingest {ingest_rate:.0f}/s vs raw model {raw_rate:.0f}/s")
+    return {
+        "texts": len(ingest),
+        "raw_model_per_s": round(raw_rate, 1),
+        "bulk_ingest_per_s": round(ingest_rate, 1),
+        "ratio": round(ingest_rate / raw_rate, 3),
+    }
+
+
+async def _build(
+    data_dir: Path, embedder: Embedder, texts: list[str], progress: Progress, *, chunk: int = 5_000
+) -> float:
+    """The corpus in `data_dir`, built once and reused while its marker file says it is complete."""
+    marker = data_dir / f"complete-{len(texts)}"
+    if marker.is_file():
+        return 0.0
+    shutil.rmtree(data_dir, ignore_errors=True)
+    started = time.perf_counter()
+    async with await MemoryCore.open(CoreSettings(data_dir=data_dir), embedder=embedder) as core:
+        for start in range(0, len(texts), chunk):
+            await core.store_many(TENANT, [_draft(t) for t in texts[start : start + chunk]])
+            progress(f"built {start + chunk:,} / {len(texts):,}")
+    marker.write_text("ok")
+    return time.perf_counter() - started
+
+
+async def _build_random(data_dir: Path, model_id: str, dim: int, texts: list[str], progress: Progress) -> float:
+    """A corpus of random unit vectors through the public bulk path (import_ with precomputed vectors)."""
+    marker = data_dir / f"complete-{len(texts)}"
+    if marker.is_file():
+        return 0.0
+    shutil.rmtree(data_dir, ignore_errors=True)
+    rng = np.random.default_rng(0)
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    settings = CoreSettings(data_dir=data_dir, snapshot_every_changes=0)
+    async with await MemoryCore.open(settings, embedder=_NoEmbedder(model_id, dim)) as core:
+        chunk = 20_000
+        for start in range(0, len(texts), chunk):
+            part = texts[start : start + chunk]
+            vectors = rng.standard_normal((len(part), dim)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            records = [
+                ExportRecord(
+                    id=start + i + 1,
+                    text=text,
+                    author=text.split(":", 1)[0],
+                    source=Source.IMPORT,
+                    created_at=now,
+                    embedding_model=model_id,
+                    embedding=base64.b64encode(vector.tobytes()).decode("ascii"),
+                )
+                for i, (text, vector) in enumerate(zip(part, vectors, strict=True))
+            ]
+            await core.import_(TENANT, records)
+            progress(f"imported {start + len(part):,} / {len(texts):,}")
+    marker.write_text("ok")
+    return time.perf_counter() - started
+
+
+class _NoEmbedder:
+    """For building from precomputed vectors: any call to embed is a bug in the benchmark."""
+
+    def __init__(self, model_id: str, dim: int) -> None:
+        self.model_id = model_id
+        self.dim = dim
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        raise AssertionError(f"the precomputed corpus asked to embed {len(texts)} texts")
+
+
+async def _latency(core: MemoryCore, questions: Sequence[str], *, warmup: int = 5) -> dict[str, float]:
+    for q in questions[:warmup]:
+        await core.query(TENANT, q, limit=5, record=False)
+    seconds = []
+    for q in questions[warmup:]:
+        started = time.perf_counter()
+        await core.query(TENANT, q, limit=5, record=False)
+        seconds.append(time.perf_counter() - started)
+    return _ms(seconds)
+
+
+def _hnsw_recall(core: MemoryCore, query_vectors: np.ndarray, k: int = 10) -> dict[str, Any]:
+    index = core._indexes.tenants[TENANT]  # internal, on purpose: recall is a property of the index
+    ids, vectors = index.vectors_for_rebuild()
+    exact = np.argsort(-(query_vectors @ vectors.T), axis=1)[:, :k]
+    recalls = []
+    for q, row in zip(query_vectors, exact, strict=True):
+        truth = {ids[i] for i in row.tolist()}
+        found = {m for m, _ in index.search(q, k)}
+        recalls.append(len(found & truth) / k)
+    return {"approximate": index.approximate, "vectors": len(ids), "queries": len(recalls),
+            "recall_at_10": round(float(np.mean(recalls)), 4)}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve_start(data_dir: Path, progress: Progress, timeout: float = 180.0) -> dict[str, Any]:
+    """`teamlore serve --only web` on a data directory: seconds to a 200 from /readyz, and its memory."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEAMLORE_")}
+    env.update(TEAMLORE_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    command = [str(Path(sys.executable).with_name("teamlore")), "serve", "--only", "web", "--host", "127.0.0.1",
+               "--port", str(port)]
+    with tempfile.TemporaryDirectory() as cwd:  # no stray .env is read
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        ready_after: float | None = None
+        try:
+            while time.perf_counter() - started < timeout and process.poll() is None:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                        ready_after = time.perf_counter() - started
+                        break
+                time.sleep(0.05)
+            rss, peak = _rss_mb(process.pid) if process.poll() is None else (0.0, 0.0)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                _out, err = process.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                _out, err = process.communicate()
+    if ready_after is None:
+        progress("serve never became ready: " + err.decode(errors="replace")[-2000:])
+    else:
+        progress(f"serve ready after {ready_after:.2f}s, {rss:.0f} MiB resident")
+    return {"start_to_ready_s": None if ready_after is None else round(ready_after, 2),
+            "rss_mb": rss, "peak_rss_mb": peak}
+
+
+async def run_scale(
+    config: ScaleConfig,
+    model: Embedder,
+    sentences: Sequence[tuple[str, str]],
+    questions: Sequence[str],
+    progress: Progress = lambda _m: None,
+) -> dict[str, Any]:
+    from .synth import synth_texts
+
+    out: dict[str, Any] = {"config": {"memories": config.memories, "million": config.million,
+                                      "queries": config.queries, "stores": config.stores,
+                                      "ingest_texts": config.ingest_texts}}
+    texts = synth_texts(config.memories + config.ingest_texts + config.stores, sentences, seed=0)
+    corpus, ingest, fresh = (
+        texts[: config.memories],
+        texts[config.memories : config.memories + config.ingest_texts],
+        texts[config.memories + config.ingest_texts :],
+    )
+    asked = list(questions)[: config.queries + 5]
+
+    out["ingest"] = await _ingest_ratio(model, ingest, progress)
+
+    started = time.perf_counter()
+    model.embed(asked[:1])
+    seconds = []
+    for q in asked[5:105]:
+        started = time.perf_counter()
+        model.embed([q])
+        seconds.append(time.perf_counter() - started)
+    out["query_embedding"] = _ms(seconds)
+
+    data_dir = config.work_dir / f"corpus-{config.memories}"
+    cached = CachedEmbedder(model)
+    out["build_seconds_with_cached_vectors"] = round(await _build(data_dir, cached, corpus, progress), 1)
+
+    started = time.perf_counter()
+    async with await MemoryCore.open(CoreSettings(data_dir=data_dir), embedder=model) as core:
+        await core.query(TENANT, asked[0], limit=5, record=False)
+        out["open_to_first_query_s"] = round(time.perf_counter() - started, 2)
+        out["query_100k"] = await _latency(core, asked)
+        progress(f"query at {config.memories:,}: {out['query_100k']}")
+        store_seconds = []
+        stored = []
+        for text in fresh:
+            started = time.perf_counter()
+            result = await core.store(TENANT, _draft(text))
+            store_seconds.append(time.perf_counter() - started)
+            stored.append(result.memory.id)
+        out["store"] = _ms(store_seconds)
+        progress(f"store: {out['store']}")
+        for memory_id in stored:  # leave the reusable corpus as it was; exercises tombstones at scale
+            await core.delete(TENANT, memory_id, actor=ADMIN)
+        hits = await core.query(TENANT, fresh[0], limit=10, record=False)
+        out["deleted_never_returned"] = not ({h.memory.id for h in hits} & set(stored))
+        out["hnsw"] = _hnsw_recall(core, cached.embed(list(questions)[:500]))
+        progress(f"hnsw: {out['hnsw']}")
+    if config.serve:
+        out["serve"] = _serve_start(data_dir, progress)
+
+    if config.million:
+        big_dir = config.work_dir / f"random-{config.million}"
+        short = synth_texts(config.million, sentences, seed=1)
+        out["million_build_seconds"] = round(
+            await _build_random(big_dir, model.model_id, model.dim, short, progress), 1
+        )
+        started = time.perf_counter()
+        async with await MemoryCore.open(CoreSettings(data_dir=big_dir), embedder=model) as core:
+            await core.query(TENANT, asked[0], limit=5, record=False)
+            out["million_open_to_first_query_s"] = round(time.perf_counter() - started, 2)
+            out["query_1m"] = await _latency(core, asked)
+            out["million_rss_mb"] = _rss_mb(os.getpid())[0]
+        progress(f"query at {config.million:,}: {out['query_1m']}")
+    return out

@@ -1,0 +1,98 @@
+"""The FAISS index: exact below the threshold, HNSW above; deletes honoured by tombstones; filters exact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from memory_core._index import IndexSet, TenantIndex
+
+
+def unit_vectors(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    vectors = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def exact_top(vectors: np.ndarray, ids: list[int], query: np.ndarray, k: int) -> list[int]:
+    order = np.argsort(-(vectors @ query), kind="stable")[:k]
+    return [ids[i] for i in order]
+
+
+@pytest.fixture
+def data() -> tuple[list[int], np.ndarray]:
+    return list(range(1000, 4000)), unit_vectors(3000)
+
+
+def test_hnsw_recall_at_10_against_exact(data: tuple[list[int], np.ndarray]) -> None:
+    ids, vectors = data
+    hnsw = TenantIndex(32, approximate=True)
+    hnsw.upsert(ids, vectors)
+    queries = unit_vectors(50, seed=1)
+    found = [
+        len({m for m, _ in hnsw.search(q, 10)} & set(exact_top(vectors, ids, q, 10))) / 10 for q in queries
+    ]
+    assert float(np.mean(found)) >= 0.95
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+def test_deleted_and_replaced_vectors_are_never_returned(
+    data: tuple[list[int], np.ndarray], approximate: bool
+) -> None:
+    ids, vectors = data
+    index = TenantIndex(32, approximate=approximate)
+    index.upsert(ids, vectors)
+    gone = ids[:300]
+    index.remove(gone)
+    index.upsert([ids[400]], unit_vectors(1, seed=7))  # an update retires the old vector too
+    assert index.tombstones == (301 if approximate else 0)
+    for row in range(0, 300, 30):  # each deleted vector is its own best match
+        hits = [m for m, _ in index.search(vectors[row], 10)]
+        assert len(hits) == 10
+        assert not set(hits) & set(gone)
+    assert ids[400] not in [m for m, _ in index.search(vectors[400], 3)]
+    assert len(index) == 2700
+
+
+def test_tombstones_trigger_a_rebuild_that_drops_them(data: tuple[list[int], np.ndarray]) -> None:
+    ids, vectors = data
+    indexes = IndexSet(32, "m", approximate_above=1000)
+    indexes.get("t").upsert(ids, vectors)
+    indexes.maybe_grow("t")
+    assert indexes.tenants["t"].approximate
+    indexes.tenants["t"].remove(ids[:700])
+    assert indexes.tenants["t"].needs_rebuild
+    indexes.maybe_grow("t")
+    fresh = indexes.tenants["t"]
+    assert fresh.approximate and fresh.tombstones == 0 and len(fresh) == 2300
+    assert fresh.memory_ids() == set(ids[700:])
+
+
+def test_filtered_hnsw_search_is_exact(data: tuple[list[int], np.ndarray]) -> None:
+    ids, vectors = data
+    index = TenantIndex(32, approximate=True)
+    index.upsert(ids, vectors)
+    index.remove(ids[:5])
+    allowed = set(ids[:40:2]) | {999_999}  # a few live ids, some deleted, one unknown
+    query = unit_vectors(1, seed=3)[0]
+    live = sorted(allowed - set(ids[:5]) - {999_999})
+    rows = [ids.index(m) for m in live]
+    expected = exact_top(vectors[rows], live, query, 10)
+    assert [m for m, _ in index.search(query, 10, allowed)] == expected
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+def test_snapshot_round_trip_keeps_tombstones(
+    tmp_path: Path, data: tuple[list[int], np.ndarray], approximate: bool
+) -> None:
+    ids, vectors = data
+    index = TenantIndex(32, approximate=approximate)
+    index.upsert(ids, vectors)
+    index.remove(ids[:10])
+    index.save(tmp_path / "t.faiss")
+    loaded = TenantIndex.load(tmp_path / "t.faiss", 32)
+    assert loaded.approximate is approximate and len(loaded) == len(index)
+    assert loaded.tombstones == index.tombstones
+    assert [m for m, _ in loaded.search(vectors[0], 5)] == [m for m, _ in index.search(vectors[0], 5)]
+    assert ids[0] not in [m for m, _ in loaded.search(vectors[0], 5)]
