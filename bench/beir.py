@@ -87,7 +87,8 @@ async def run_beir(
         async with await MemoryCore.open(settings, embedder=embedder) as core:
             doc_ids = list(data.corpus)
             results = await core.store_many(
-                TENANT, [MemoryDraft(text=data.corpus[d], source=Source.IMPORT, source_ref=d) for d in doc_ids]
+                TENANT,
+                [MemoryDraft(text=data.corpus[d], source=Source.IMPORT, source_ref=d) for d in doc_ids],
             )
             docs_of: dict[int, list[str]] = {}
             for doc_id, result in zip(doc_ids, results, strict=True):
@@ -98,7 +99,9 @@ async def run_beir(
                     hits = await core.query(TENANT, data.queries[query_id], limit=10, mode=mode, record=False)
                     ranked = [max(docs_of[h.memory.id], key=lambda d: gains.get(d, 0)) for h in hits]
                     relevant = {d for d, g in gains.items() if g > 0}
-                    scores[mode].add({"nDCG@10": ndcg_graded(ranked, gains), "R@10": recall_at(ranked, relevant, 10)})
+                    scores[mode].add(
+                        {"nDCG@10": ndcg_graded(ranked, gains), "R@10": recall_at(ranked, relevant, 10)}
+                    )
     return {
         "name": data.name,
         "documents": len(data.corpus),

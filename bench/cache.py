@@ -17,7 +17,7 @@ from memory_core import Embedder
 
 from ._types import Vectors
 
-__all__ = ["CachedEmbedder", "DEFAULT_CACHE_DIR"]
+__all__ = ["DEFAULT_CACHE_DIR", "CachedEmbedder"]
 
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 
@@ -53,7 +53,9 @@ class CachedEmbedder:
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                found.update(self._db.execute(f"SELECT key, v FROM vec WHERE key IN ({marks})", chunk).fetchall())
+                found.update(
+                    self._db.execute(f"SELECT key, v FROM vec WHERE key IN ({marks})", chunk).fetchall()
+                )
         missing = [i for i, k in enumerate(keys) if k not in found]
         for i, k in enumerate(keys):
             if k in found:

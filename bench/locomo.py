@@ -38,9 +38,26 @@ CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 
 TENANT = "locomo"
 _SESSION_KEY = re.compile(r"session_(\d+)")
 _DATE = re.compile(r"(\d{1,2}):(\d{2})\s*([ap]m)\s+on\s+(\d{1,2})\s+(\w+),?\s+(\d{4})", re.IGNORECASE)
-_MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -188,5 +205,8 @@ async def run_locomo(
     return {
         "facts": facts,
         "modes": {mode: s.means() for mode, s in scores.items()},
-        "seconds": {"store": round(store_seconds, 1), **{f"query_{m}": round(s, 1) for m, s in query_seconds.items()}},
+        "seconds": {
+            "store": round(store_seconds, 1),
+            **{f"query_{m}": round(s, 1) for m, s in query_seconds.items()},
+        },
     }

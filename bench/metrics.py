@@ -63,6 +63,9 @@ class Scores:
     def means(self) -> dict[str, dict[str, float]]:
         """{group: {metric: mean}} plus each group's question count under "n"."""
         return {
-            group: {**{m: round(v / self.counts[group], 4) for m, v in bucket.items()}, "n": self.counts[group]}
+            group: {
+                **{m: round(v / self.counts[group], 4) for m, v in bucket.items()},
+                "n": self.counts[group],
+            }
             for group, bucket in self.sums.items()
         }

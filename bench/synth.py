@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .locomo import load_locomo
 
-__all__ = ["fallback_sentences", "locomo_questions", "locomo_sentences", "synth_texts"]
+__all__ = ["fallback_sentences", "locomo_questions", "locomo_sentences", "synth_memories", "synth_texts"]
 
 
 def locomo_sentences(path: Path) -> list[tuple[str, str]]:
@@ -29,23 +29,36 @@ def fallback_sentences() -> list[tuple[str, str]]:
     """Without the shared data: the team facts (enough for a tiny CI slice)."""
     from memory_core.testing import team_facts
 
-    return [(name, fact) for name, (fact, _q) in zip(["alice", "bob", "carol", "dan"] * 5, team_facts(), strict=False)]
+    return [
+        (name, fact)
+        for name, (fact, _q) in zip(["alice", "bob", "carol", "dan"] * 5, team_facts(), strict=False)
+    ]
 
 
 def synth_texts(n: int, sentences: Sequence[tuple[str, str]], *, seed: int = 0) -> list[str]:
+    return [text for text, _sources in synth_memories(n, sentences, seed=seed)]
+
+
+def synth_memories(
+    n: int, sentences: Sequence[tuple[str, str]], *, seed: int = 0
+) -> list[tuple[str, tuple[int, int]]]:
+    """n unique texts, each with the indexes (into `sentences`) of the two turns it is cut from."""
     rng = random.Random(seed)
-    words = [(speaker, text.split()) for speaker, text in sentences if len(text.split()) >= 5]
+    usable = [i for i, (_speaker, text) in enumerate(sentences) if len(text.split()) >= 5]
     seen: set[str] = set()
-    out: list[str] = []
+    out: list[tuple[str, tuple[int, int]]] = []
     while len(out) < n:
         parts = []
+        sources = []
         for _ in range(2):
-            speaker, tokens = words[rng.randrange(len(words))]
+            index = usable[rng.randrange(len(usable))]
+            tokens = sentences[index][1].split()
             length = rng.randint(5, 14)
             start = rng.randrange(max(1, len(tokens) - length + 1))
             parts.append(" ".join(tokens[start : start + length]))
-        text = f"{speaker}: {parts[0]} {parts[1]}"
+            sources.append(index)
+        text = f"{sentences[sources[0]][0]}: {parts[0]} {parts[1]}"
         if text not in seen:
             seen.add(text)
-            out.append(text)
+            out.append((text, (sources[0], sources[1])))
     return out

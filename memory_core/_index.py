@@ -13,15 +13,20 @@ exactly over those memories' vectors instead: graph search with a selective filt
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-import faiss
 import numpy as np
 import numpy.typing as npt
+
+# faiss's bundled stubs describe its SWIG layer wrongly (remove_ids, SearchParameters*, IndexIDMap
+# attributes): treat the module as untyped instead of scattering ignores.
+faiss: Any = importlib.import_module("faiss")
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +135,9 @@ class TenantIndex:
                 params = faiss.SearchParametersHNSW(efSearch=max(_HNSW_EF_SEARCH, k))
                 if self._dead:
                     params.sel = self._not_dead()
-            scores, labels_out = self._index.search(query.reshape(1, -1).astype(np.float32), fetch, params=params)
+            scores, labels_out = self._index.search(
+                query.reshape(1, -1).astype(np.float32), fetch, params=params
+            )
             hits: list[tuple[int, float]] = []
             for score, label in zip(scores[0].tolist(), labels_out[0].tolist(), strict=True):
                 if label < 0 or label in self._dead:
@@ -157,7 +164,10 @@ class TenantIndex:
     def _stored_vectors(self) -> Vectors:
         """A zero-copy view of the HNSW index's stored vectors, one row per position."""
         storage = faiss.downcast_index(faiss.downcast_index(self._index.index).storage)
-        return faiss.rev_swig_ptr(storage.get_xb(), storage.ntotal * self.dim).reshape(storage.ntotal, self.dim)
+        view: Vectors = faiss.rev_swig_ptr(storage.get_xb(), storage.ntotal * self.dim).reshape(
+            storage.ntotal, self.dim
+        )
+        return view
 
     def _exact(self, query: Vectors, labels: list[int], k: int) -> list[tuple[int, float]]:
         """Exact inner-product search over the given live labels of an HNSW index."""
@@ -190,8 +200,13 @@ class TenantIndex:
             labels = np.asarray(list(self._memory_of), dtype=np.int64)
             memories = np.asarray([self._memory_of[int(lb)] for lb in labels], dtype=np.int64)
             meta_tmp = path.with_suffix(".labels.tmp.npz")
-            np.savez(meta_tmp, labels=labels, memories=memories, dead=np.asarray(sorted(self._dead), dtype=np.int64),
-                     next_label=np.asarray([self._next_label], dtype=np.int64))
+            np.savez(
+                meta_tmp,
+                labels=labels,
+                memories=memories,
+                dead=np.asarray(sorted(self._dead), dtype=np.int64),
+                next_label=np.asarray([self._next_label], dtype=np.int64),
+            )
             tmp.replace(path)
             meta_tmp.replace(path.with_suffix(".labels.npz"))
 
@@ -243,8 +258,12 @@ class IndexSet:
             fresh = TenantIndex(self.dim, approximate=want_approximate)
             fresh.upsert(ids, vectors)
             self.tenants[tenant] = fresh
-            logger.info("rebuilt the %s index of tenant %s (%d vectors)",
-                        "HNSW" if want_approximate else "flat", tenant, len(ids))
+            logger.info(
+                "rebuilt the %s index of tenant %s (%d vectors)",
+                "HNSW" if want_approximate else "flat",
+                tenant,
+                len(ids),
+            )
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -15,15 +15,15 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 # Words that carry no meaning for matching; without this a question's "what", "did", "the" would let
 # every memory in. Kept short on purpose: content words in other languages still match.
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
+_STOPWORD_TEXT = """
+    a about above after again against all am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have
     having he her here hers herself him himself his how i if in into is it its itself just me more most my
     myself no nor not now of off on once only or other our ours ourselves out over own same she should so
     some such than that the their theirs them themselves then there these they this those through to too
     under until up very was we were what when where which while who whom why will with would you your yours
-    yourself yourselves ever also get got""".split()
-)
+    yourself yourselves ever also get got"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def query_terms(text: str, *, limit: int = 32) -> list[str]:
@@ -94,7 +94,9 @@ class SqliteKeywordIndex:
 
     async def remove(self, conn: AsyncConnection, memory_ids: Sequence[int]) -> None:
         if memory_ids:
-            await conn.execute(sa.text("DELETE FROM memory_fts WHERE rowid = :id"), [{"id": i} for i in memory_ids])
+            await conn.execute(
+                sa.text("DELETE FROM memory_fts WHERE rowid = :id"), [{"id": i} for i in memory_ids]
+            )
 
     async def compact(self, conn: AsyncConnection) -> None:
         # Merging the segments drops the postings of deleted rows, so nothing of a deleted text is left.
@@ -103,7 +105,9 @@ class SqliteKeywordIndex:
     async def count(self, conn: AsyncConnection, memory_ids: Sequence[int] | None = None) -> int:
         if memory_ids is None:
             return int((await conn.exec_driver_sql("SELECT count(*) FROM memory_fts")).scalar_one())
-        stmt = sa.select(sa.func.count()).select_from(self._fts).where(self._fts.c.rowid.in_(list(memory_ids)))
+        stmt = (
+            sa.select(sa.func.count()).select_from(self._fts).where(self._fts.c.rowid.in_(list(memory_ids)))
+        )
         return int((await conn.execute(stmt)).scalar_one())
 
     async def _affordable(self, conn: AsyncConnection, terms: list[str]) -> list[str]:
@@ -131,7 +135,7 @@ class SqliteKeywordIndex:
             return []
         terms = await self._affordable(conn, terms)
         match = sa.text("memory_fts MATCH :match").bindparams(match=" OR ".join(_quoted(t) for t in terms))
-        rank = sa.literal_column("bm25(memory_fts, 1.0, 0.6, 0.6, 0.3)")
+        rank: sa.ColumnElement[float] = sa.literal_column("bm25(memory_fts, 1.0, 0.6, 0.6, 0.3)")
         # Rank inside FTS first and look up the memory rows of the best few only: fetching the row of
         # every match costs more than ranking them. When the filters leave fewer than `limit` of those
         # (another tenant's rows, a narrow tag, or simply few matches), rank through the join instead.
@@ -166,9 +170,7 @@ class SqliteKeywordIndex:
 class PostgresKeywordIndex:
     """PostgreSQL full-text search: a tsvector per memory (english config) with a GIN index."""
 
-    _search = sa.table(
-        "memory_search", sa.column("memory_id", sa.Integer), sa.column("document", sa.Text)
-    )
+    _search = sa.table("memory_search", sa.column("memory_id", sa.Integer), sa.column("document", sa.Text))
 
     async def create(self, conn: AsyncConnection) -> None:
         await conn.exec_driver_sql(
@@ -186,8 +188,10 @@ class PostgresKeywordIndex:
         await conn.execute(
             sa.text(
                 "INSERT INTO memory_search(memory_id, document) VALUES (:id, "
-                "setweight(to_tsvector('english', :text), 'A') || setweight(to_tsvector('english', :title), 'B')"
-                " || setweight(to_tsvector('simple', :tags), 'B') || setweight(to_tsvector('simple', :author), 'C'))"
+                "setweight(to_tsvector('english', :text), 'A')"
+                " || setweight(to_tsvector('english', :title), 'B')"
+                " || setweight(to_tsvector('simple', :tags), 'B')"
+                " || setweight(to_tsvector('simple', :author), 'C'))"
                 " ON CONFLICT (memory_id) DO UPDATE SET document = EXCLUDED.document"
             ),
             [_document(r) for r in rows],

@@ -24,10 +24,14 @@ async def neighbours(conn: AsyncConnection, tenant: str, memory_ids: Sequence[in
     m = memory_table.alias("m")
     other = memory_table.alias("other")
     before = (
-        sa.select(sa.func.max(other.c.id)).where(other.c.tenant == tenant, other.c.id < m.c.id).scalar_subquery()
+        sa.select(sa.func.max(other.c.id))
+        .where(other.c.tenant == tenant, other.c.id < m.c.id)
+        .scalar_subquery()
     )
     after = (
-        sa.select(sa.func.min(other.c.id)).where(other.c.tenant == tenant, other.c.id > m.c.id).scalar_subquery()
+        sa.select(sa.func.min(other.c.id))
+        .where(other.c.tenant == tenant, other.c.id > m.c.id)
+        .scalar_subquery()
     )
     rows = await conn.execute(
         sa.select(m.c.id, before, after).where(m.c.tenant == tenant, m.c.id.in_(list(memory_ids)))

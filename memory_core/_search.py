@@ -77,7 +77,9 @@ def fuse(
     for rank, (memory_id, score) in enumerate(keyword_hits, start=1):
         c = candidates.setdefault(memory_id, Candidate(memory_id))
         c.keyword_rank, c.keyword_score = rank, score
-    weight = (settings.vector_weight if vector_hits else 0.0) + (settings.keyword_weight if keyword_hits else 0.0)
+    weight = (settings.vector_weight if vector_hits else 0.0) + (
+        settings.keyword_weight if keyword_hits else 0.0
+    )
     if weight <= 0:
         return _sort(list(candidates.values()))
     if settings.fusion == "rrf":
@@ -182,7 +184,9 @@ def breakdown(candidate: Candidate, importance: float, recency: float) -> ScoreB
     final = candidate.ranking_score * (1.0 + importance) * (1.0 + recency)
     return ScoreBreakdown(
         vector_rank=candidate.vector_rank,
-        vector_similarity=None if candidate.vector_similarity is None else round(candidate.vector_similarity, 6),
+        vector_similarity=None
+        if candidate.vector_similarity is None
+        else round(candidate.vector_similarity, 6),
         keyword_rank=candidate.keyword_rank,
         keyword_score=None if candidate.keyword_score is None else round(candidate.keyword_score, 6),
         fused=round(candidate.fused, 6),

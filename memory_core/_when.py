@@ -94,7 +94,11 @@ def question_windows(question: str, now: datetime) -> list[Window]:
     for pattern in _DAY_PATTERNS:
         for match in pattern.finditer(question):
             groups = match.groupdict()
-            month = int(groups["month_number"]) if groups.get("month_number") else _MONTHS[groups["month"].lower()]
+            month = (
+                int(groups["month_number"])
+                if groups.get("month_number")
+                else _MONTHS[groups["month"].lower()]
+            )
             try:
                 found.append(_day(date(int(groups["year"]), month, int(groups["day"]))))
             except ValueError:

@@ -26,9 +26,15 @@ class SearchSettings(BaseModel):
         "score",
         description="How the two rankings combine: weighted normalised scores, or reciprocal-rank fusion.",
     )
-    vector_weight: float = Field(0.4, ge=0, description="Weight of the vector (meaning) ranking in the fusion.")
-    keyword_weight: float = Field(0.6, ge=0, description="Weight of the keyword (BM25) ranking in the fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant (fusion=rrf): higher flattens ranks.")
+    vector_weight: float = Field(
+        0.4, ge=0, description="Weight of the vector (meaning) ranking in the fusion."
+    )
+    keyword_weight: float = Field(
+        0.6, ge=0, description="Weight of the keyword (BM25) ranking in the fusion."
+    )
+    rrf_k: int = Field(
+        60, ge=1, description="Reciprocal-rank-fusion constant (fusion=rrf): higher flattens ranks."
+    )
     candidates: int = Field(100, ge=10, le=2000, description="How many hits each retriever proposes.")
     min_similarity: float = Field(
         0.1, ge=-1, le=1, description="Vector hits below this cosine similarity are not proposed at all."
@@ -37,16 +43,18 @@ class SearchSettings(BaseModel):
         0.3,
         ge=0,
         le=1,
-        description="Relative boost for memories written in a time the question names ('on 5 May', 'last week').",
+        description="Relative boost for memories written in a time the question names ('on 5 May 2024').",
     )
     context_weight: float = Field(
         0.5,
         ge=0,
         le=1,
-        description="Share of a well-ranked message's score lent to the neighbouring turns of its conversation.",
+        description="Share of a well-ranked message's score lent to neighbouring turns of its conversation.",
     )
     context_window_minutes: float = Field(
-        60.0, ge=0, description="Neighbouring memories by different people this close in time are one conversation."
+        60.0,
+        ge=0,
+        description="Neighbouring memories by different people this close in time are one conversation.",
     )
     context_lenders: int = Field(
         30, ge=1, le=200, description="How many of the best candidates lend context to their neighbours."

@@ -17,6 +17,7 @@ import anyio
 import anyio.to_thread
 import numpy as np
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,6 +26,7 @@ from . import hygiene
 from ._db import Database, from_db_time, to_db_time, utcnow
 from ._index import IndexSet, TenantIndex, Vectors
 from ._keyword import KeywordIndex, keyword_index_for, query_terms
+from ._rerank import refine
 from ._schema import (
     SCHEMA_VERSION,
     audit_table,
@@ -37,7 +39,6 @@ from ._schema import (
     quality_report_table,
     query_log_table,
 )
-from ._rerank import refine
 from ._search import boosts, breakdown, fuse
 from .config import CoreSettings
 from .embedding import Embedder, MicroBatcher, load_embedder
@@ -150,6 +151,22 @@ def _row_to_memory(row: RowMapping) -> Memory:
         last_accessed_at=from_db_time(row["last_accessed_at"]),
         links=_split_ints(row["links"]),
     )
+
+
+_MAX_ID = 2**63 - 1
+
+
+def _check_id(memory_id: int) -> None:
+    """An id no database can hold is simply not there (not a 64-bit overflow deep in the driver)."""
+    if not isinstance(memory_id, int) or not 1 <= memory_id <= _MAX_ID:
+        raise NotFound(memory_id)
+
+
+def _valid_kind(kind: str) -> str:
+    try:
+        return MemoryDraft(text="x", kind=kind).kind
+    except ValidationError as exc:
+        raise InvalidInput("kind must be a short lower-case word such as note, decision or incident") from exc
 
 
 # Every column but the vector: what reads need to build a Memory.
@@ -529,7 +546,11 @@ class MemoryCore:
             text, found = hygiene.redact_credentials(text)
             redacted = tuple(found)
         return _NewRow(
-            tenant=tenant, draft=draft, text=text, content_hash=hygiene.content_hash(text), redacted=redacted,
+            tenant=tenant,
+            draft=draft,
+            text=text,
+            content_hash=hygiene.content_hash(text),
+            redacted=redacted,
             links=draft.links,
         )
 
@@ -641,7 +662,9 @@ class MemoryCore:
             if not self._db.is_sqlite:
                 # PostgreSQL's id sequence does not see explicit ids; move it past them.
                 await conn.execute(
-                    sa.text("SELECT setval(pg_get_serial_sequence('memory', 'id'), (SELECT max(id) FROM memory))")
+                    sa.text(
+                        "SELECT setval(pg_get_serial_sequence('memory', 'id'), (SELECT max(id) FROM memory))"
+                    )
                 )
             for position, v in enumerate(values):
                 if "id" in v:
@@ -830,6 +853,7 @@ class MemoryCore:
         filters = filters or QueryFilters()
         now = utcnow()
         search = self.settings.search
+        proposals = max(search.candidates, limit)  # each retriever proposes at least `limit` hits
         conditions = self._conditions(tenant, filters, now)
         await self.sync()
 
@@ -842,12 +866,12 @@ class MemoryCore:
                 allowed = set((await conn.execute(sa.select(memory_table.c.id).where(*conditions))).scalars())
             if mode != "vector":
                 keyword_hits = await self._keyword.search(
-                    conn, query_terms(text), conditions, search.candidates
+                    conn, query_terms(text), conditions, proposals
                 )
         index = self._indexes.tenants.get(tenant)
         if query_vector is not None and index is not None and (allowed is None or allowed):
             vector_hits = await anyio.to_thread.run_sync(
-                lambda: index.search(query_vector, search.candidates, allowed), limiter=self._faiss_limiter
+                lambda: index.search(query_vector, proposals, allowed), limiter=self._faiss_limiter
             )
             # Unrelated texts still have *a* nearest neighbour; a floor keeps them out of the fusion.
             vector_hits = [(m, sim) for m, sim in vector_hits if sim >= search.min_similarity]
@@ -922,6 +946,7 @@ class MemoryCore:
     async def get(self, tenant: str, memory_id: int, *, count_access: bool = True) -> Memory:
         """Return one memory. Raises NotFound (also for another tenant's id)."""
         check_tenant(tenant)
+        _check_id(memory_id)
         async with self._db.read() as conn:
             row = (
                 (
@@ -991,6 +1016,7 @@ class MemoryCore:
             return [_row_to_memory(r) for r in rows.mappings()]
 
     async def _require(self, conn: AsyncConnection, tenant: str, memory_id: int) -> RowMapping:
+        _check_id(memory_id)
         row = (
             (
                 await conn.execute(
@@ -1033,7 +1059,7 @@ class MemoryCore:
             self._check_may_change(row, actor, "change")
             values: dict[str, Any] = {"updated_at": to_db_time(utcnow())}
             if patch.kind is not None:
-                values["kind"] = MemoryDraft(text="x", kind=patch.kind).kind
+                values["kind"] = _valid_kind(patch.kind)
             if patch.importance is not None:
                 values["importance"] = patch.importance.value
             if patch.title is not None:
@@ -1428,13 +1454,17 @@ class MemoryCore:
     async def count_ingest_failures(self, tenant: str | None, *, since: datetime) -> int:
         """Ingest failures recorded since `since` (tenant None: those refused before a tenant was known)."""
         condition = (
-            ingest_failure_table.c.tenant.is_(None) if tenant is None else ingest_failure_table.c.tenant == tenant
+            ingest_failure_table.c.tenant.is_(None)
+            if tenant is None
+            else ingest_failure_table.c.tenant == tenant
         )
         async with self._db.read() as conn:
             return int(
                 (
                     await conn.execute(
-                        sa.select(sa.func.count()).where(condition, ingest_failure_table.c.at >= to_db_time(since))
+                        sa.select(sa.func.count()).where(
+                            condition, ingest_failure_table.c.at >= to_db_time(since)
+                        )
                     )
                 ).scalar_one()
             )

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from memory_core import (
     Actor,
@@ -86,8 +86,10 @@ def _error_response(exc: TeamloreError) -> JSONResponse:
 def _internal_error(exc: BaseException) -> JSONResponse:
     reference = new_reference()
     logger.error("unexpected error (ref %s)", reference, exc_info=exc)
-    return JSONResponse({"error": "internal", "detail": f"internal error (ref {reference})", "ref": reference},
-                        status_code=500)
+    return JSONResponse(
+        {"error": "internal", "detail": f"internal error (ref {reference})", "ref": reference},
+        status_code=500,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -95,10 +97,17 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, TeamloreError)
         return _error_response(exc)
 
+    async def on_invalid_model(_request: Request, exc: Exception) -> Response:
+        # A value the request schema allowed but a core value type refused (e.g. kind "0x"): bad input.
+        assert isinstance(exc, ValidationError)
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return JSONResponse({"error": "invalidinput", "detail": problems}, status_code=422)
+
     async def on_unexpected(_request: Request, exc: Exception) -> Response:
         return _internal_error(exc)
 
     app.add_exception_handler(TeamloreError, on_teamlore_error)
+    app.add_exception_handler(ValidationError, on_invalid_model)
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -123,7 +132,7 @@ class RateLimiter:
             self._buckets[key_id] = (tokens - 1, now)
             return 0.0
         self._buckets[key_id] = (tokens, now)
-        return (1 - tokens) / self._rate
+        return float((1 - tokens) / self._rate)
 
 
 class RateLimited(Exception):
@@ -143,8 +152,12 @@ class StoreRequest(BaseModel):
     kind: str = Field("note", max_length=32)
     title: str | None = Field(None, max_length=500)
     source_ref: str | None = Field(None, max_length=1000, description="A link back to where it came from.")
-    author: str | None = Field(None, max_length=200, description="Who it comes from (default: the key's name).")
-    ttl_days: float | None = Field(None, gt=0, le=36500, description="Hide it from queries after this many days.")
+    author: str | None = Field(
+        None, max_length=200, description="Who it comes from (default: the key's name)."
+    )
+    ttl_days: float | None = Field(
+        None, gt=0, le=36500, description="Hide it from queries after this many days."
+    )
     supersedes: int | None = Field(None, ge=1, description="The id of a memory this one replaces.")
     redact: bool = Field(False, description="Store credentials redacted instead of refusing the text.")
 
@@ -205,7 +218,7 @@ def _expiry(ttl_days: float | None) -> datetime | None:
     return None if ttl_days is None else datetime.now(UTC) + timedelta(days=ttl_days)
 
 
-# --- the router ------------------------------------------------------------------------------------------------
+# --- the router -----------------------------------------------------------------------------------------
 
 
 class Caller(BaseModel):
@@ -245,22 +258,38 @@ def build_api(core: MemoryCore, keys: ApiKeys, settings: ApiSettings) -> APIRout
     Who = Annotated[Caller, Depends(caller)]
     router = APIRouter(prefix="/api/v1", tags=["memories"])
 
-    @router.post("/memories", response_model=StoreResponse, status_code=201,
-                 responses={200: {"model": StoreResponse, "description": "Already stored: the existing memory."}})
+    @router.post(
+        "/memories",
+        response_model=StoreResponse,
+        status_code=201,
+        responses={200: {"model": StoreResponse, "description": "Already stored: the existing memory."}},
+    )
     async def store_memory(body: StoreRequest, who: Who, response: Response) -> StoreResponse:
         """Remember something. 201 with the new memory; 200 with the existing one when already stored."""
         who.require(Scope.WRITE, "store memories")
         draft = MemoryDraft(
-            text=body.text, tags=tuple(body.tags), importance=body.importance, kind=body.kind, title=body.title,
-            source=Source.API, source_ref=body.source_ref, author=body.author or who.actor.name,
-            author_id=who.actor.id, expires_at=_expiry(body.ttl_days), supersedes=body.supersedes,
+            text=body.text,
+            tags=tuple(body.tags),
+            importance=body.importance,
+            kind=body.kind,
+            title=body.title,
+            source=Source.API,
+            source_ref=body.source_ref,
+            author=body.author or who.actor.name,
+            author_id=who.actor.id,
+            expires_at=_expiry(body.ttl_days),
+            supersedes=body.supersedes,
         )
         result = await core.store(who.tenant, draft, redact=body.redact)
         if not result.created:
             response.status_code = 200
         return StoreResponse(
-            id=result.id, created=result.created, duplicate_of=result.duplicate_of,
-            near_duplicates=list(result.near_duplicates), redacted=list(result.redacted), memory=result.memory,
+            id=result.id,
+            created=result.created,
+            duplicate_of=result.duplicate_of,
+            near_duplicates=list(result.near_duplicates),
+            redacted=list(result.redacted),
+            memory=result.memory,
         )
 
     @router.get("/memories", response_model=list[Memory])
@@ -285,8 +314,13 @@ def build_api(core: MemoryCore, keys: ApiKeys, settings: ApiSettings) -> APIRout
         """Change a memory (its author's key or an admin key)."""
         who.require(Scope.WRITE, "change memories")
         patch = MemoryPatch(
-            text=body.text, tags=tuple(body.tags) if body.tags is not None else None, importance=body.importance,
-            kind=body.kind, title=body.title, expires_at=_expiry(body.ttl_days), clear_expiry=body.clear_expiry,
+            text=body.text,
+            tags=tuple(body.tags) if body.tags is not None else None,
+            importance=body.importance,
+            kind=body.kind,
+            title=body.title,
+            expires_at=_expiry(body.ttl_days),
+            clear_expiry=body.clear_expiry,
         )
         return await core.update(who.tenant, memory_id, patch, actor=who.actor)
 
@@ -301,8 +335,13 @@ def build_api(core: MemoryCore, keys: ApiKeys, settings: ApiSettings) -> APIRout
     async def query_memories(body: QueryRequest, who: Who) -> list[Hit]:
         """Hybrid search; each hit carries its score breakdown."""
         filters = QueryFilters(
-            tags=tuple(body.tags), kind=body.kind, source=body.source, author=body.author,
-            since=_aware(body.since), until=_aware(body.until), include_expired=body.include_expired,
+            tags=tuple(body.tags),
+            kind=body.kind,
+            source=body.source,
+            author=body.author,
+            since=_aware(body.since),
+            until=_aware(body.until),
+            include_expired=body.include_expired,
         )
         return await core.query(who.tenant, body.question, filters=filters, limit=body.limit, mode=body.mode)
 
@@ -312,7 +351,9 @@ def build_api(core: MemoryCore, keys: ApiKeys, settings: ApiSettings) -> APIRout
         if not body.dry_run:
             who.require(Scope.WRITE, "save reflections (use dry_run with a read key)")
         filters = QueryFilters(tags=tuple(body.tags), since=_aware(body.since), until=_aware(body.until))
-        return await core.reflect(who.tenant, body.topic, filters=filters, dry_run=body.dry_run, actor=who.actor)
+        return await core.reflect(
+            who.tenant, body.topic, filters=filters, dry_run=body.dry_run, actor=who.actor
+        )
 
     @router.get("/quality", response_model=QualityReport)
     async def quality(who: Who, save: bool = False) -> QualityReport:
@@ -336,7 +377,10 @@ def install_rate_limit_handler(app: FastAPI) -> None:
     async def on_rate_limited(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RateLimited)
         seconds = max(1, math.ceil(exc.retry_after))
-        return JSONResponse({"error": "rate_limited", "detail": f"too many requests; retry in {seconds} s"},
-                            status_code=429, headers={"Retry-After": str(seconds)})
+        return JSONResponse(
+            {"error": "rate_limited", "detail": f"too many requests; retry in {seconds} s"},
+            status_code=429,
+            headers={"Retry-After": str(seconds)},
+        )
 
     app.add_exception_handler(RateLimited, on_rate_limited)

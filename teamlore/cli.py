@@ -614,7 +614,7 @@ def shell(tenant: TenantOption = DEFAULT_TENANT) -> None:
 
 @app.command()
 def mcp(tenant: TenantOption = DEFAULT_TENANT) -> None:
-    """The MCP server over stdio (for Claude Desktop, Cursor, Claude Code): protocol on stdout, logs on stderr."""
+    """The MCP server over stdio for Claude Desktop, Cursor, Claude Code: protocol on stdout, logs on stderr."""
     from mcp_server.stdio import run_stdio
 
     settings = _settings()
@@ -642,8 +642,10 @@ def discord_invite() -> None:
 
     settings = _settings()
     if settings.discord.application_id is None:
-        err.print("[red]error:[/red] set TEAMLORE_DISCORD__APPLICATION_ID (Developer Portal > General Information)",
-                  highlight=False)
+        err.print(
+            "[red]error:[/red] set TEAMLORE_DISCORD__APPLICATION_ID (Developer Portal > General Information)",
+            highlight=False,
+        )
         raise typer.Exit(2)
     sys.stdout.write(invite_url(settings.discord.application_id) + "\n")
 
@@ -652,7 +654,11 @@ def _register_subcommands() -> None:
     from .cli_alerts import build_alerts_app
     from .cli_keys import build_keys_app
 
-    app.add_typer(build_keys_app(lambda: open_core(_settings())), name="keys", help="API keys for MCP over HTTP and REST.")
+    app.add_typer(
+        build_keys_app(lambda: open_core(_settings())),
+        name="keys",
+        help="API keys for MCP over HTTP and REST.",
+    )
     app.add_typer(
         build_alerts_app(lambda: open_core(_settings()), lambda: _settings().alerts),
         name="alerts",

@@ -62,7 +62,11 @@ def _show(value: Any) -> str:
     if isinstance(value, BaseModel):
         return ""
     if isinstance(value, Path):
-        return "user data dir" if "teamlore" in str(value) and str(value).startswith(str(Path.home())) else str(value)
+        return (
+            "user data dir"
+            if "teamlore" in str(value) and str(value).startswith(str(Path.home()))
+            else str(value)
+        )
     if isinstance(value, tuple | list | dict):
         return json.dumps(value, default=str)
     if hasattr(value, "value"):

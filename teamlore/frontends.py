@@ -42,38 +42,70 @@ def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Fro
 
     slack = settings.slack
     if not slack.enabled:
-        out.append(Frontend("slack", False, "set TEAMLORE_SLACK__BOT_TOKEN and a signing secret or app token"))
+        out.append(
+            Frontend("slack", False, "set TEAMLORE_SLACK__BOT_TOKEN and a signing secret or app token")
+        )
     elif "slack" not in parts:
         out.append(Frontend("slack", False, "not in --only"))
     else:
         bot = SlackBot(core, tenants, slack)
         if slack.socket_mode:
-            out.append(Frontend("slack", True, "Socket Mode (TEAMLORE_SLACK__APP_TOKEN)",
-                                service=bot.run_socket_mode, lifespans=[bot.lifespan]))
+            out.append(
+                Frontend(
+                    "slack",
+                    True,
+                    "Socket Mode (TEAMLORE_SLACK__APP_TOKEN)",
+                    service=bot.run_socket_mode,
+                    lifespans=[bot.lifespan],
+                )
+            )
         else:
-            out.append(Frontend("slack", web, f"HTTP events at {address}{slack.events_path}"
-                                if web else "HTTP mode needs the web part", routes=bot.routes(),
-                                lifespans=[bot.lifespan]))
+            out.append(
+                Frontend(
+                    "slack",
+                    web,
+                    f"HTTP events at {address}{slack.events_path}" if web else "HTTP mode needs the web part",
+                    routes=bot.routes(),
+                    lifespans=[bot.lifespan],
+                )
+            )
 
     discord = settings.discord
     if discord.token is None:
         out.append(Frontend("discord", False, "set TEAMLORE_DISCORD__TOKEN"))
     else:
-        out.append(Frontend("discord", "discord" in parts, "gateway" if "discord" in parts else "not in --only",
-                            service=functools.partial(run_discord, core, discord, tenants)))
+        out.append(
+            Frontend(
+                "discord",
+                "discord" in parts,
+                "gateway" if "discord" in parts else "not in --only",
+                service=functools.partial(run_discord, core, discord, tenants),
+            )
+        )
 
     mail = settings.mail
     if not mail.recipients:
         out.append(Frontend("mail", False, "set TEAMLORE_MAIL__RECIPIENTS"))
     else:
-        out.append(Frontend("mail", "mail" in parts, f"SMTP on {mail.host}:{mail.port}"
-                            if "mail" in parts else "not in --only",
-                            service=functools.partial(run_smtp, core, mail, tenants)))
+        out.append(
+            Frontend(
+                "mail",
+                "mail" in parts,
+                f"SMTP on {mail.host}:{mail.port}" if "mail" in parts else "not in --only",
+                service=functools.partial(run_smtp, core, mail, tenants),
+            )
+        )
 
     alerts = settings.alerts
     notifiers = ", ".join(alerts.notifier_names) or "none"
-    out.append(Frontend("scheduler", "scheduler" in parts, f"jobs with notifiers: {notifiers}"
-                        if "scheduler" in parts else "not in --only",
-                        service=functools.partial(run_scheduler, core, alerts, tenants=tenants.tenants
-                                                  if not tenants.is_open else [])))
+    out.append(
+        Frontend(
+            "scheduler",
+            "scheduler" in parts,
+            f"jobs with notifiers: {notifiers}" if "scheduler" in parts else "not in --only",
+            service=functools.partial(
+                run_scheduler, core, alerts, tenants=tenants.tenants if not tenants.is_open else []
+            ),
+        )
+    )
     return out

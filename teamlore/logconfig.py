@@ -58,6 +58,12 @@ def configure_logging(settings: LoggingSettings) -> None:
     root.setLevel(settings.level)
     # Libraries that are chatty at INFO about things an operator does not act on.
     for name in (
-        "httpx", "httpcore", "sentence_transformers", "faiss", "apscheduler.executors", "aiosqlite", "mail.log",
+        "httpx",
+        "httpcore",
+        "sentence_transformers",
+        "faiss",
+        "apscheduler.executors",
+        "aiosqlite",
+        "mail.log",
     ):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(settings.level)))

@@ -90,7 +90,9 @@ def metrics_endpoint(core: MemoryCore):  # type: ignore[no-untyped-def]
             score = await core.latest_quality_score(tenant)
             if score is not None:
                 metrics.QUALITY_SCORE.labels(tenant=tenant).set(score)
-            metrics.INGEST_FAILURES.labels(tenant=tenant).set(await core.count_ingest_failures(tenant, since=since))
+            metrics.INGEST_FAILURES.labels(tenant=tenant).set(
+                await core.count_ingest_failures(tenant, since=since)
+            )
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return handler

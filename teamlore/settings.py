@@ -73,10 +73,13 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings, description="The REST API.")
     mcp: McpSettings = Field(default_factory=McpSettings, description="MCP over HTTP at /mcp.")
     slack: SlackSettings = Field(default_factory=SlackSettings, description="The Slack app (docs/slack.md).")
-    discord: DiscordSettings = Field(default_factory=DiscordSettings, description="The Discord bot (docs/discord.md).")
+    discord: DiscordSettings = Field(
+        default_factory=DiscordSettings, description="The Discord bot (docs/discord.md)."
+    )
     mail: MailSettings = Field(default_factory=MailSettings, description="SMTP ingest (docs/mail.md).")
     alerts: AlertsSettings = Field(
-        default_factory=AlertsSettings, description="Quality alerts, digests and the expiry sweep (docs/scheduler.md)."
+        default_factory=AlertsSettings,
+        description="Quality alerts, digests and the expiry sweep (docs/scheduler.md).",
     )
     log: LoggingSettings = Field(default_factory=LoggingSettings, description="Logging.")
 

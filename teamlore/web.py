@@ -63,7 +63,9 @@ def create_app(
         checks = await core.health()
         return JSONResponse(checks, status_code=200 if checks["ready"] else 503)
 
-    app.router.routes.append(Route("/metrics", metrics_endpoint(core), methods=["GET"], include_in_schema=False))
+    app.router.routes.append(
+        Route("/metrics", metrics_endpoint(core), methods=["GET"], include_in_schema=False)
+    )
     app.include_router(build_api(core, ApiKeys(core), api or ApiSettings()))
     for route in routes:
         app.router.routes.append(route)

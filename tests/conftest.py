@@ -18,8 +18,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from memory_core import CoreSettings, Embedder, MemoryCore, load_embedder  # noqa: E402
-from memory_core.testing import HashingEmbedder  # noqa: E402
+from memory_core import CoreSettings, Embedder, MemoryCore, load_embedder
+from memory_core.testing import HashingEmbedder
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 POSTGRES_URL = os.environ.get("TEAMLORE_TEST_POSTGRES_URL")

@@ -22,11 +22,6 @@ from memory_core import Actor, Importance, MemoryCore, Source
 
 pytestmark = pytest.mark.anyio
 
-REFLECT_BLOCKED = pytest.mark.xfail(
-    strict=True,
-    reason="memory_core/_reflect.py calls Result.tuples(), deprecated in SQLAlchemy 2.1: the warning is an "
-    "error under the test policy, so core.reflect fails; remove this mark once the core is fixed",
-)
 
 ALICE = Actor(id="discord:1", name="alice")
 BOB = Actor(id="discord:2", name="bob")
@@ -139,7 +134,6 @@ async def test_unexpected_errors_get_a_reference_id_in_reply_and_log(
     assert any("cli forget by discord:1" in record.getMessage() for record in caplog.records)
 
 
-@REFLECT_BLOCKED
 async def test_reflect_cites_the_stored_memories(core: MemoryCore) -> None:
     for line in (
         "/store the VPN moved to vpn2.corp #infra",

@@ -55,7 +55,8 @@ async def test_every_corpus_message_is_stored_or_properly_refused(
     memories = await recording.get_many("default", sorted(stored))
     assert len(memories) == len(stored)
     assert all(memory.source is Source.EMAIL and memory.text.strip() for memory in memories)
-    # Many corpus messages are variants of one text (DKIM, SPF, DMARC cases): stored once, then "already".
-    assert len(stored) >= 100
+    # Many corpus messages are variants of one mail (DKIM, SPF, DMARC cases) under one Message-ID: the
+    # Message-ID makes ingest idempotent, so each is stored once, then answered "already remembered".
+    assert len(stored) >= 80
     assert len(refused) <= 5, refused
     assert len(recording.failures) == len(refused)

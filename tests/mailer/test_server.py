@@ -247,7 +247,9 @@ async def test_same_message_twice_is_stored_once(core: MemoryCore) -> None:
 async def test_same_message_id_with_a_changed_body_is_stored_once(core: MemoryCore) -> None:
     original = fixture_bytes("gmail_forward.eml")
     # A relay that stamps a line into the body: same Message-ID, different text.
-    footer = original.replace(b"Keeping this for the team.", b"[Scanned by MailGuard] Keeping this for the team.", 1)
+    footer = original.replace(
+        b"Keeping this for the team.", b"[Scanned by MailGuard] Keeping this for the team.", 1
+    )
     assert footer != original
     async with serving(core) as port:
         first = await send(port, original)

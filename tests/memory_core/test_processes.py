@@ -110,7 +110,9 @@ def test_concurrent_writers_do_not_lose_writes(pair: tuple[Worker, Worker]) -> N
 
 
 @pytest.mark.anyio
-async def test_bulk_import_killed_with_sigkill_loses_nothing_acknowledged(make_settings: SettingsFactory) -> None:
+async def test_bulk_import_killed_with_sigkill_loses_nothing_acknowledged(
+    make_settings: SettingsFactory,
+) -> None:
     settings = make_settings()
     worker = Worker(settings)
     worker.send(

@@ -7,8 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memory_core import InvalidInput, QueryFilters, TenantIdentities, TenantMap, UnknownIdentity
-from memory_core import MemoryCore
+from memory_core import InvalidInput, MemoryCore, QueryFilters, TenantIdentities, TenantMap, UnknownIdentity
 from memory_core.testing import HashingEmbedder, draft
 from tests.conftest import SettingsFactory
 

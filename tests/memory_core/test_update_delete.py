@@ -42,7 +42,9 @@ async def test_delete_leaves_no_text_vector_or_keyword_entry(core: MemoryCore) -
         assert await core._keyword.count(conn, [doomed.id]) == 0
         assert await core._keyword.count(conn, [kept.id]) == 1
         if core.database.is_sqlite:
-            match = await conn.exec_driver_sql("SELECT count(*) FROM memory_fts WHERE memory_fts MATCH 'zanzibar'")
+            match = await conn.exec_driver_sql(
+                "SELECT count(*) FROM memory_fts WHERE memory_fts MATCH 'zanzibar'"
+            )
             assert match.scalar_one() == 0
     status = await core.index_status("default")
     assert status["indexed"] == 1 and status["missing"] == [] and status["orphaned"] == []

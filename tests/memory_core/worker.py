@@ -22,7 +22,9 @@ ADMIN = Actor(id="test:admin", is_admin=True)
 async def main(data_dir: str, model: str) -> None:
     url = os.environ.get("TEAMLORE_TEST_DATABASE_URL") or None
     core = await MemoryCore.open(
-        CoreSettings(data_dir=Path(data_dir), database_url=url, embedding_model=model, snapshot_every_changes=0)
+        CoreSettings(
+            data_dir=Path(data_dir), database_url=url, embedding_model=model, snapshot_every_changes=0
+        )
     )
     print(json.dumps({"ready": True}), flush=True)
     async with core:

@@ -22,7 +22,9 @@ async def client(core: MemoryCore) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-async def key(core: MemoryCore, tenant: str = "default", scope: str = "write", name: str = "") -> dict[str, str]:
+async def key(
+    core: MemoryCore, tenant: str = "default", scope: str = "write", name: str = ""
+) -> dict[str, str]:
     secret, _info = await ApiKeys(core).create(tenant, scope, name=name)
     return {"Authorization": f"Bearer {secret}"}
 
@@ -35,23 +37,32 @@ async def test_missing_wrong_and_revoked_keys_get_401(core: MemoryCore, client: 
     ok = await client.get("/api/v1/stats", headers={"Authorization": f"Bearer {secret}"})
     assert ok.status_code == 200
     await ApiKeys(core).revoke(info.id)
-    assert (await client.get("/api/v1/stats", headers={"Authorization": f"Bearer {secret}"})).status_code == 401
+    assert (
+        await client.get("/api/v1/stats", headers={"Authorization": f"Bearer {secret}"})
+    ).status_code == 401
 
 
 async def test_store_get_patch_query_delete(core: MemoryCore, client: httpx.AsyncClient) -> None:
     auth = await key(core, name="ci-bot")
-    created = await client.post("/api/v1/memories", headers=auth,
-                                json={"text": "The VPN moved to vpn2.corp", "tags": ["infra"], "importance": "high"})
+    created = await client.post(
+        "/api/v1/memories",
+        headers=auth,
+        json={"text": "The VPN moved to vpn2.corp", "tags": ["infra"], "importance": "high"},
+    )
     assert created.status_code == 201
     body = created.json()
     memory_id = body["id"]
-    assert body["created"] is True and body["memory"]["author"] == "ci-bot" and body["memory"]["source"] == "api"
+    assert (
+        body["created"] is True and body["memory"]["author"] == "ci-bot" and body["memory"]["source"] == "api"
+    )
     again = await client.post("/api/v1/memories", headers=auth, json={"text": "the vpn moved to VPN2.corp"})
     assert again.status_code == 200 and again.json()["duplicate_of"] == memory_id
 
     got = await client.get(f"/api/v1/memories/{memory_id}", headers=auth)
     assert got.json()["tags"] == ["infra"]
-    patched = await client.patch(f"/api/v1/memories/{memory_id}", headers=auth, json={"tags": ["infra", "network"]})
+    patched = await client.patch(
+        f"/api/v1/memories/{memory_id}", headers=auth, json={"tags": ["infra", "network"]}
+    )
     assert patched.json()["tags"] == ["infra", "network"]
     hits = (await client.post("/api/v1/query", headers=auth, json={"question": "where is the vpn"})).json()
     assert hits[0]["memory"]["id"] == memory_id and "breakdown" in hits[0]
@@ -80,9 +91,13 @@ async def test_read_key_cannot_write_and_keys_only_delete_their_own(
 
 async def test_two_tenants_never_see_each_other(core: MemoryCore, client: httpx.AsyncClient) -> None:
     acme, globex = await key(core, "acme"), await key(core, "globex")
-    secret_id = (await client.post("/api/v1/memories", headers=acme, json={"text": "acme launch codename is falcon"})).json()["id"]
+    secret_id = (
+        await client.post("/api/v1/memories", headers=acme, json={"text": "acme launch codename is falcon"})
+    ).json()["id"]
     assert (await client.get(f"/api/v1/memories/{secret_id}", headers=globex)).status_code == 404
-    hits = (await client.post("/api/v1/query", headers=globex, json={"question": "launch codename falcon"})).json()
+    hits = (
+        await client.post("/api/v1/query", headers=globex, json={"question": "launch codename falcon"})
+    ).json()
     assert hits == []
     assert (await client.get("/api/v1/stats", headers=globex)).json()["memories"] == 0
 
@@ -94,7 +109,9 @@ async def test_bad_input_is_422_with_a_reason(core: MemoryCore, client: httpx.As
     huge = await client.post("/api/v1/memories", headers=auth, json={"text": "x" * 30_000})
     assert huge.status_code == 422
     assert (await client.post("/api/v1/memories", headers=auth, json={"txt": "typo"})).status_code == 422
-    assert (await client.post("/api/v1/query", headers=auth, json={"question": "x", "limit": 0})).status_code == 422
+    assert (
+        await client.post("/api/v1/query", headers=auth, json={"question": "x", "limit": 0})
+    ).status_code == 422
     assert (await client.get("/api/v1/memories/not-a-number", headers=auth)).status_code == 422
 
 
@@ -146,5 +163,12 @@ async def test_readiness_fails_when_the_index_drifts(core: MemoryCore, client: h
 
 async def test_openapi_document_lists_the_api(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/api/v1/openapi.json")).json()
-    assert {"/api/v1/memories", "/api/v1/memories/{memory_id}", "/api/v1/query", "/api/v1/reflect",
-            "/api/v1/quality", "/api/v1/stats", "/api/v1/tags"} <= set(spec["paths"])
+    assert {
+        "/api/v1/memories",
+        "/api/v1/memories/{memory_id}",
+        "/api/v1/query",
+        "/api/v1/reflect",
+        "/api/v1/quality",
+        "/api/v1/stats",
+        "/api/v1/tags",
+    } <= set(spec["paths"])

@@ -44,3 +44,24 @@ def test_every_command_is_in_the_readme() -> None:
     assert {"store", "query", "serve"} <= set(names)
     missing = [n for n in names if f"teamlore {n}" not in README and f"`{n}" not in README]
     assert missing == []
+
+
+def test_every_mcp_tool_is_in_the_readme() -> None:
+    import anyio
+
+    from mcp_server.server import build_server
+    from memory_core.testing import open_test_core
+
+    async def names() -> list[str]:
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory() as tmp:
+            async with open_test_core(Path(tmp)) as core:
+                server = build_server(core, local_caller=None)
+                return [tool.name for tool in await server.list_tools()]
+
+    tools = anyio.run(names)
+    assert len(tools) == 9
+    missing = [name for name in tools if f"| `{name}` |" not in README]
+    assert missing == []

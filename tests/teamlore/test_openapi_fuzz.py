@@ -31,21 +31,44 @@ def test_no_server_errors_under_schemathesis(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     secret = anyio.run(_prepare, data_dir)
     port = free_port()
-    env = {**os.environ, "TEAMLORE_DATA_DIR": str(data_dir), "TEAMLORE_CORE__EMBEDDING_MODEL": "test-hashing",
-           "TEAMLORE_HTTP__PORT": str(port), "TEAMLORE_API__RATE_LIMIT_PER_MINUTE": "100000",
-           "TEAMLORE_API__BURST": "100000"}
+    env = {
+        **os.environ,
+        "TEAMLORE_DATA_DIR": str(data_dir),
+        "TEAMLORE_CORE__EMBEDDING_MODEL": "test-hashing",
+        "TEAMLORE_HTTP__PORT": str(port),
+        "TEAMLORE_API__RATE_LIMIT_PER_MINUTE": "100000",
+        "TEAMLORE_API__BURST": "100000",
+    }
     # The server's log goes to a file: an unread pipe fills up and blocks the server mid-request.
     log = (tmp_path / "serve.log").open("w+")
-    server = subprocess.Popen([BIN / "teamlore", "serve", "--only", "web"], env=env, text=True,
-                              stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [BIN / "teamlore", "serve", "--only", "web"], env=env, text=True, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(f"{base}/readyz", server)
         fuzz = subprocess.run(
-            [BIN / "schemathesis", "run", f"{base}/api/v1/openapi.json", "--checks", "not_a_server_error",
-             "--header", f"Authorization: Bearer {secret}", "--max-examples", "25", "--seed", "7",
-             "--request-timeout", "30", "--suppress-health-check", "all"],
-            capture_output=True, text=True, timeout=900, env={**os.environ, "NO_COLOR": "1"},
+            [
+                BIN / "schemathesis",
+                "run",
+                f"{base}/api/v1/openapi.json",
+                "--checks",
+                "not_a_server_error",
+                "--header",
+                f"Authorization: Bearer {secret}",
+                "--max-examples",
+                "25",
+                "--seed",
+                "7",
+                "--request-timeout",
+                "30",
+                "--suppress-health-check",
+                "all",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env={**os.environ, "NO_COLOR": "1"},
         )
         assert fuzz.returncode == 0, fuzz.stdout[-6000:] + fuzz.stderr[-2000:]
     finally:

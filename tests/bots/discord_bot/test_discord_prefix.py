@@ -16,11 +16,6 @@ from .conftest import Harness, MakeHarness
 
 pytestmark = pytest.mark.anyio
 
-REFLECT_BLOCKED = pytest.mark.xfail(
-    strict=True,
-    reason="memory_core/_reflect.py calls Result.tuples(), deprecated in SQLAlchemy 2.1: the warning is an "
-    "error under the test policy, so core.reflect fails; remove this mark once the core is fixed",
-)
 
 NO_PINGS = {"parse": [], "replied_user": False}
 
@@ -238,7 +233,6 @@ async def test_plain_text_where_the_bot_may_not_embed(harness: Harness) -> None:
     assert len(content) <= 2000
 
 
-@REFLECT_BLOCKED
 async def test_reflect(harness: Harness) -> None:
     for text in (
         "the VPN moved to vpn2.corp #infra",

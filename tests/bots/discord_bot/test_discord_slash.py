@@ -15,11 +15,6 @@ from .conftest import Harness, MakeHarness
 
 pytestmark = pytest.mark.anyio
 
-REFLECT_BLOCKED = pytest.mark.xfail(
-    strict=True,
-    reason="memory_core/_reflect.py calls Result.tuples(), deprecated in SQLAlchemy 2.1: the warning is an "
-    "error under the test policy, so core.reflect fails; remove this mark once the core is fixed",
-)
 
 EPHEMERAL = 64
 
@@ -153,7 +148,6 @@ async def test_save_menu_refuses_empty_messages(harness: Harness) -> None:
     assert embed(response).description == "Can't store that: that message has no text to save."
 
 
-@REFLECT_BLOCKED
 async def test_reflect_defers_then_answers(harness: Harness) -> None:
     for text in ("the VPN moved to vpn2.corp #infra", "the old VPN host is off #infra"):
         await harness.slash(0, "store", text=text)

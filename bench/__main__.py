@@ -1,0 +1,217 @@
+"""`python -m bench`: run the benchmarks, keep their results in bench/results and write docs/benchmarks.md.
+
+python -m bench locomo   LoCoMo retrieval: keyword / vector / hybrid, per category, plus ablations
+python -m bench sanity   the general sanity set: team facts and the teamkb BEIR-layout fixture
+python -m bench beir DIR any data set in BEIR layout (corpus.jsonl, queries.jsonl, qrels/test.tsv)
+python -m bench scale    latency, throughput, memory, start-up and HNSW recall at 100k and 1M
+python -m bench report   rewrite docs/benchmarks.md from the saved results
+python -m bench all      locomo, sanity and scale, then the report
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+import typer
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from memory_core import Embedder, SearchMode, load_embedder
+
+from .beir import run_beir
+from .cache import CachedEmbedder
+from .locomo import run_locomo
+from .machine import machine_facts
+from .report import DOCS, RESULTS, write_report
+from .sanity import run_sanity
+from .scale import ScaleConfig, run_scale
+from .synth import locomo_questions, locomo_sentences
+from .variants import VARIANTS
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+
+LOCOMO = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo10.json"
+MODES: tuple[SearchMode, ...] = ("keyword", "vector", "hybrid")
+
+CacheOption = Annotated[
+    bool, typer.Option("--cache/--no-cache", help="Reuse vectors cached in bench/.cache.")
+]
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _embedder(cache: bool) -> Embedder:
+    model = load_embedder("all-MiniLM-L6-v2")
+    return CachedEmbedder(model) if cache else model
+
+
+def _save(name: str, result: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine_facts(), **result}, indent=2) + "\n")
+    _say(f"wrote {path}")
+    return path
+
+
+def _table(modes: dict[str, dict[str, dict[str, float]]], group: str = "all") -> str:
+    lines = []
+    for mode, groups in modes.items():
+        metrics = groups[group]
+        lines.append(f"{mode:>8}  " + "  ".join(f"{k}={v:.3f}" for k, v in metrics.items() if k != "n"))
+    return "\n".join(lines)
+
+
+@app.command()
+def locomo(
+    data: Annotated[Path, typer.Option(help="locomo10.json, read in place.")] = LOCOMO,
+    conversations: Annotated[int | None, typer.Option(help="Only the first N conversations.")] = None,
+    questions: Annotated[int | None, typer.Option(help="Only the first N questions of each.")] = None,
+    ablations: Annotated[bool, typer.Option(help="Also run each search stage switched off.")] = True,
+    cache: CacheOption = True,
+) -> None:
+    """LoCoMo turn-level retrieval via the public API: R@5, R@10, nDCG@10, MRR@10 per mode and category."""
+    embedder = _embedder(cache)
+
+    async def main() -> dict[str, Any]:
+        result = await run_locomo(
+            data,
+            embedder,
+            modes=MODES,
+            conversations=conversations,
+            questions_per_conversation=questions,
+            progress=_say,
+        )
+        typer.echo(_table(result["modes"]))
+        result["ablations"] = {}
+        if ablations:
+            for name, settings in VARIANTS.items():
+                if name == "default":
+                    result["ablations"][name] = result["modes"]["hybrid"]
+                    continue
+                run = await run_locomo(
+                    data,
+                    embedder,
+                    modes=("hybrid",),
+                    search=settings,
+                    conversations=conversations,
+                    questions_per_conversation=questions,
+                )
+                result["ablations"][name] = run["modes"]["hybrid"]
+                typer.echo(f"{name}: " + _table({"hybrid": run["modes"]["hybrid"]}))
+        return result
+
+    _save("locomo", anyio.run(main))
+    write_report()
+
+
+@app.command()
+def sanity(
+    ablations: Annotated[bool, typer.Option(help="Also run each search stage switched off.")] = True,
+    cache: CacheOption = True,
+) -> None:
+    """The general sanity set: the twenty team facts and the teamkb BEIR-layout fixture."""
+    embedder = _embedder(cache)
+
+    async def main() -> dict[str, Any]:
+        result: dict[str, Any] = {"default": await run_sanity(embedder, modes=MODES), "ablations": {}}
+        if ablations:
+            for name, settings in VARIANTS.items():
+                run = await run_sanity(embedder, modes=("hybrid",), search=settings)
+                result["ablations"][name] = {k: v["modes"]["hybrid"] for k, v in run.items()}
+        for name, run in result["default"].items():
+            typer.echo(f"{name}:\n{_table(run['modes'])}")
+        return result
+
+    _save("sanity", anyio.run(main))
+    write_report()
+
+
+@app.command()
+def beir(
+    directory: Annotated[Path, typer.Argument(help="A BEIR-layout directory.", exists=True, file_okay=False)],
+    split: Annotated[str, typer.Option(help="qrels/<split>.tsv")] = "test",
+    max_queries: Annotated[int | None, typer.Option(help="Only the first N judged queries.")] = None,
+    save: Annotated[
+        bool, typer.Option(help="Keep the result in bench/results (shown in the report).")
+    ] = False,
+    cache: CacheOption = True,
+) -> None:
+    """Score any data set in BEIR layout: nDCG@10 and Recall@10 for keyword, vector and hybrid."""
+    embedder = _embedder(cache)
+    result = anyio.run(
+        lambda: run_beir(directory, embedder, modes=MODES, split=split, max_queries=max_queries)
+    )
+    typer.echo(f"{result['name']}: {result['documents']} documents, {result['queries']} queries")
+    typer.echo(_table(result["modes"]))
+    if save:
+        _save(f"beir-{result['name']}", result)
+        write_report()
+
+
+@app.command()
+def scale(
+    memories: Annotated[int, typer.Option(help="Size of the latency corpus.")] = 100_000,
+    million: Annotated[int, typer.Option(help="Size of the random-vector corpus (0: skip).")] = 1_000_000,
+    queries: Annotated[int, typer.Option(help="Questions timed at each size.")] = 300,
+    stores: Annotated[int, typer.Option(help="Single stores timed.")] = 100,
+    ingest: Annotated[int, typer.Option(help="Texts for the ingest / raw model ratio.")] = 4_000,
+    serve: Annotated[bool, typer.Option(help="Time `teamlore serve` start to ready.")] = True,
+    embed_corpus: Annotated[bool, typer.Option(help="Embed the corpus instead of deriving vectors.")] = False,
+    data: Annotated[Path, typer.Option(help="locomo10.json: words and questions.")] = LOCOMO,
+) -> None:
+    """Speed, cost and scale on this machine (see the issue's table)."""
+    model = load_embedder("all-MiniLM-L6-v2")
+    config = ScaleConfig(
+        memories=memories,
+        million=million,
+        queries=queries,
+        stores=stores,
+        ingest_texts=ingest,
+        serve=serve,
+        embed_corpus=embed_corpus,
+    )
+    result = anyio.run(
+        lambda: run_scale(config, model, locomo_sentences(data), locomo_questions(data), progress=_say)
+    )
+    typer.echo(json.dumps(result, indent=2))
+    _save("scale", result)
+    write_report()
+
+
+@app.command()
+def report() -> None:
+    """Rewrite docs/benchmarks.md from the results in bench/results."""
+    write_report()
+    _say(f"wrote {DOCS}")
+
+
+@app.command(name="all")
+def run_all(cache: CacheOption = True) -> None:
+    """Everything with the defaults (LoCoMo, the sanity set, scale), then the report."""
+    locomo(data=LOCOMO, conversations=None, questions=None, ablations=True, cache=cache)
+    sanity(ablations=True, cache=cache)
+    scale(
+        memories=100_000,
+        million=1_000_000,
+        queries=300,
+        stores=100,
+        ingest=4_000,
+        serve=True,
+        embed_corpus=False,
+        data=LOCOMO,
+    )
+
+
+def main() -> None:
+    app(prog_name="python -m bench")
+
+
+if __name__ == "__main__":
+    main()

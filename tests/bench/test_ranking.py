@@ -1,0 +1,147 @@
+"""Ranking stages: score fusion, dates in questions, conversation context; unit and through the core."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from memory_core import MemoryCore, SearchSettings
+from memory_core._search import Candidate, apply_context, apply_dates, fuse
+from memory_core.testing import draft
+
+pytestmark = pytest.mark.anyio
+
+DEFAULTS = SearchSettings()
+
+
+def test_score_fusion_normalises_each_list() -> None:
+    vector = [(1, 0.9), (2, 0.5), (3, 0.1)]
+    keyword = [(2, 8.0), (4, 4.0)]
+    ranked = {c.memory_id: c for c in fuse(vector, keyword, DEFAULTS)}
+    # memory 2: vector (0.5 - 0.1) / (0.9 - 0.1) = 0.5, keyword 8 / 8 = 1
+    assert ranked[2].fused == pytest.approx(0.4 * 0.5 + 0.6 * 1.0)
+    assert ranked[1].fused == pytest.approx(0.4)
+    assert ranked[3].fused == pytest.approx(0.0)
+    assert ranked[4].fused == pytest.approx(0.6 * 0.5)
+    assert [c.memory_id for c in fuse(vector, keyword, DEFAULTS)][:2] == [2, 1]
+
+
+def test_first_everywhere_scores_one_and_a_lone_list_is_not_penalised() -> None:
+    assert fuse([(7, 0.8)], [(7, 3.0)], DEFAULTS)[0].fused == pytest.approx(1.0)
+    assert fuse([], [(7, 3.0)], DEFAULTS)[0].fused == pytest.approx(1.0)
+    assert fuse([(7, 0.8)], [], DEFAULTS)[0].fused == pytest.approx(1.0)
+    assert fuse([], [], DEFAULTS) == []
+
+
+def test_rrf_is_still_available() -> None:
+    settings = SearchSettings(fusion="rrf", vector_weight=1, keyword_weight=1)
+    ranked = fuse([(1, 0.9), (2, 0.8)], [(2, 5.0)], settings)
+    assert ranked[0].memory_id == 2
+    assert ranked[0].fused == pytest.approx((1 / 62 + 1 / 61) / (2 / 61))
+
+
+def test_dates_boost_memories_written_in_or_just_after_the_window() -> None:
+    window = [(datetime(2023, 5, 8, tzinfo=UTC), datetime(2023, 5, 9, tzinfo=UTC))]
+    written = {
+        1: datetime(2023, 5, 8, 13, tzinfo=UTC),
+        2: datetime(2023, 5, 12, tzinfo=UTC),  # four days after: still about it
+        3: datetime(2023, 6, 1, tzinfo=UTC),
+    }
+    candidates = [Candidate(3, fused=0.9), Candidate(1, fused=0.8), Candidate(2, fused=0.7)]
+    ranked = apply_dates(candidates, written, window, DEFAULTS)
+    assert [c.memory_id for c in ranked] == [1, 2, 3]
+    assert [c.date_boost for c in ranked] == [0.3, 0.3, 0.0]
+
+
+async def test_a_reply_borrows_relevance_from_the_message_it_answers(core: MemoryCore) -> None:
+    t0 = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+    results = await core.store_many(
+        "default",
+        [
+            draft(
+                "The export job writes to the bucket at 02:00.",
+                author="carol",
+                author_id="cli:carol",
+                created_at=t0 - timedelta(days=10),
+            ),
+            draft("Why does the nightly export job keep failing?", author="alice", created_at=t0),
+            draft(
+                "It failed because the disk on worker 3 was full.",
+                author="bob",
+                author_id="cli:bob",
+                created_at=t0 + timedelta(minutes=1),
+            ),
+            draft("It failed again, I will look later.", author="alice", created_at=t0 + timedelta(days=3)),
+        ],
+    )
+    carol, _question, reply, later = (r.memory.id for r in results)
+    question_text = "why does the nightly export job fail"
+    hits = await core.query("default", question_text, limit=10)
+    by_id = {h.memory.id: h for h in hits}
+    assert by_id[reply].breakdown.context > 0
+    assert by_id[carol].breakdown.context == 0  # written days apart, by someone else: not a turn of it
+    assert by_id[later].breakdown.context == 0  # same author as the question, days later
+    assert [h.memory.id for h in hits].index(reply) < [h.memory.id for h in hits].index(carol)
+
+    core.settings = core.settings.model_copy(update={"search": SearchSettings(context_weight=0)})
+    plain = [h.memory.id for h in await core.query("default", question_text, limit=10)]
+    assert plain.index(reply) > plain.index(carol)
+
+
+async def test_context_never_adds_a_memory_no_retriever_found(core: MemoryCore) -> None:
+    t0 = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+    await core.store_many(
+        "default",
+        [
+            draft("Where is the VPN config?", author="alice", created_at=t0),
+            draft(
+                "Lunch is at noon.", author="bob", author_id="cli:bob", created_at=t0 + timedelta(minutes=1)
+            ),
+        ],
+    )
+    hits = await core.query("default", "vpn config", limit=10)
+    assert [h.memory.text for h in hits] == ["Where is the VPN config?"]
+
+
+def test_context_is_bounded_and_only_from_the_best_candidates() -> None:
+    from memory_core.types import Importance, Memory, Source
+
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+
+    def memory(i: int, who: str) -> Memory:
+        return Memory(
+            id=i,
+            tenant="t",
+            text=str(i),
+            kind="note",
+            tags=(),
+            importance=Importance.NORMAL,
+            source=Source.CLI,
+            source_ref=None,
+            title=None,
+            author=who,
+            author_id=who,
+            created_at=now,
+            updated_at=now,
+            expires_at=None,
+            supersedes=None,
+            superseded_by=None,
+            content_hash=str(i),
+            embedding_model="m",
+            access_count=0,
+            last_accessed_at=None,
+        )
+
+    memories = {1: memory(1, "a"), 2: memory(2, "b"), 3: memory(3, "a"), 4: memory(4, "b")}
+    candidates = [
+        Candidate(1, fused=1.0),
+        Candidate(4, fused=0.5),
+        Candidate(2, fused=0.1),
+        Candidate(3, fused=0.05),
+    ]
+    neighbours = {1: [2], 4: [3]}
+    settings = SearchSettings(context_lenders=1)
+    ranked = {c.memory_id: c for c in apply_context(candidates, memories, neighbours, settings)}
+    assert ranked[2].context == pytest.approx(0.5)  # half of the best candidate's score
+    assert ranked[3].context == 0  # memory 4 is not among the lenders

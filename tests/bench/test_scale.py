@@ -1,0 +1,46 @@
+"""A tiny slice of the scale benchmark: every figure is produced (no timing assertions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.scale import ScaleConfig, percentile, run_scale
+from bench.synth import fallback_sentences, synth_memories, synth_texts
+from memory_core.testing import HashingEmbedder, team_facts
+
+
+def test_synthetic_texts_are_unique_and_deterministic() -> None:
+    sentences = fallback_sentences()
+    texts = synth_texts(300, sentences, seed=3)
+    assert len(set(texts)) == 300
+    assert texts == synth_texts(300, sentences, seed=3)
+    for text, (first, _second) in synth_memories(20, sentences):
+        assert text.startswith(sentences[first][0] + ": ")
+
+
+def test_percentile() -> None:
+    assert percentile([1.0, 2.0, 3.0], 50) == 2.0
+
+
+@pytest.mark.anyio
+async def test_a_small_scale_run_produces_every_figure(tmp_path: Path) -> None:
+    config = ScaleConfig(
+        memories=1200,
+        million=1500,
+        queries=10,
+        stores=3,
+        ingest_texts=80,
+        work_dir=tmp_path / "scale",
+        serve=False,
+        cache_dir=tmp_path / "cache",
+    )
+    questions = [q for _fact, q in team_facts()]
+    result = await run_scale(config, HashingEmbedder(), fallback_sentences(), questions)
+    assert result["ingest"]["texts"] == 40 and result["ingest"]["ratio"] > 0
+    assert result["query_100k"]["n"] == config.queries
+    assert result["query_1m"]["n"] == config.queries
+    assert result["store"]["n"] == 3
+    assert result["deleted_never_returned"] is True
+    assert result["hnsw"]["recall_at_10"] == 1.0  # 1,200 vectors: the exact index
