@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 __all__ = [
     "TENANT_PATTERN",
@@ -74,6 +74,16 @@ def normalise_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _tags_before(value: object) -> object:
+    if isinstance(value, list | tuple):
+        return normalise_tags([str(v) for v in value])
+    return value
+
+
+Tags = Annotated[tuple[Tag, ...], BeforeValidator(_tags_before)]
+"""Tags as every value type takes them: normalised (see normalise_tags) before validation."""
+
+
 class Actor(BaseModel):
     """Who is asking: a platform-qualified id (`slack:T1:U2`), a display name, and admin rights."""
 
@@ -95,7 +105,7 @@ class MemoryDraft(BaseModel):
 
     text: str
     kind: str = "note"
-    tags: tuple[Tag, ...] = ()
+    tags: Tags = ()
     importance: Importance = Importance.NORMAL
     source: Source = Source.API
     source_ref: str | None = None
@@ -106,13 +116,6 @@ class MemoryDraft(BaseModel):
     expires_at: datetime | None = None
     supersedes: int | None = None
     links: tuple[int, ...] = ()  # ids this memory rests on (a reflection's sources)
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _clean_tags(cls, value: object) -> object:
-        if isinstance(value, list | tuple):
-            return normalise_tags([str(v) for v in value])
-        return value
 
     @field_validator("kind")
     @classmethod
@@ -130,19 +133,12 @@ class MemoryPatch(BaseModel):
 
     text: str | None = None
     kind: str | None = None
-    tags: tuple[Tag, ...] | None = None
+    tags: Tags | None = None
     importance: Importance | None = None
     title: str | None = None
     expires_at: datetime | None = None
     clear_expiry: bool = False
     superseded_by: int | None = None
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _clean_tags(cls, value: object) -> object:
-        if isinstance(value, list | tuple):
-            return normalise_tags([str(v) for v in value])
-        return value
 
 
 class Memory(BaseModel):
@@ -202,7 +198,7 @@ class QueryFilters(BaseModel):
 
     model_config = _Frozen
 
-    tags: tuple[str, ...] = ()
+    tags: Tags = ()
     kind: str | None = None
     source: Source | None = None
     author: str | None = None
@@ -210,13 +206,6 @@ class QueryFilters(BaseModel):
     until: datetime | None = None
     include_expired: bool = False
     include_superseded: bool = True
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _clean_tags(cls, value: object) -> object:
-        if isinstance(value, list | tuple):
-            return normalise_tags([str(v) for v in value])
-        return value
 
 
 class ScoreBreakdown(BaseModel):
