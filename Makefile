@@ -28,7 +28,7 @@ types: install-dev
 	$(BIN)/mypy
 
 pytest: install-dev
-	HF_HUB_OFFLINE=1 $(BIN)/pytest --cov --cov-branch --cov-report=term:skip-covered $(PYTEST_ARGS)
+	HF_HUB_OFFLINE=1 $(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 test: lint types pytest
 
