@@ -276,18 +276,34 @@ def _scale(result: dict[str, Any] | None) -> list[str]:
     if "open_to_first_query_s" in result:
         notes.append(
             f"`MemoryCore.open` to the first answer at {n}: {result['open_to_first_query_s']} s "
-            "(model load, snapshot load, change-log catch-up)."
+            "(snapshot load, change-log catch-up; the model was loaded before)."
         )
     if "million_open_to_first_query_s" in result:
         notes.append(
-            f"At 1M: open to first answer {result['million_open_to_first_query_s']} s; "
-            f"the benchmark process held {result.get('million_rss_mb')} MiB."
+            f"At 1M: open to first answer {result['million_open_to_first_query_s']} s (from the index "
+            f"snapshot once one exists); the very first open, which built HNSW from the rows in SQL, took "
+            f"{result.get('million_first_open_s')} s. The benchmark process held "
+            f"{result.get('million_rss_mb')} MiB."
         )
     if result.get("build_seconds"):
         notes.append(f"Building the {n} corpus through `import_` took {result['build_seconds']} s.")
     if result.get("million_build_seconds"):
-        notes.append(f"Building the 1M corpus through `import_` took {result['million_build_seconds']} s.")
-    out += ["", *[f"- {n_}" for n_ in notes], "", _machine(result["machine"]), ""]
+        notes.append(
+            f"Writing the 1M corpus into the tables took {result['million_build_seconds']} s "
+            "(rows and FTS, no index; see `bench/scale.py`)."
+        )
+    out += ["", *[f"- {n_}" for n_ in notes], ""]
+    if result.get("stages_100k"):
+        out += [
+            f"Where a query's time goes at {n} (p50 of each stage over 150 questions, same run; the stages "
+            "wrap core internals while they are timed):",
+            "",
+            "| stage | p50 ms |",
+            "| --- | --- |",
+            *[f"| {stage} | {ms} |" for stage, ms in result["stages_100k"].items()],
+            "",
+        ]
+    out += [_machine(result["machine"]), ""]
     return out
 
 

@@ -103,6 +103,7 @@ class TenantIndex:
             self._dead_selector = None
         else:
             self._index.remove_ids(np.asarray(labels, dtype=np.int64))
+            self._positions = None
 
     @property
     def needs_rebuild(self) -> bool:
@@ -162,8 +163,9 @@ class TenantIndex:
         return self._positions
 
     def _stored_vectors(self) -> Vectors:
-        """A zero-copy view of the HNSW index's stored vectors, one row per position."""
-        storage = faiss.downcast_index(faiss.downcast_index(self._index.index).storage)
+        """A zero-copy view of the index's stored vectors (flat or HNSW), one row per position."""
+        inner = faiss.downcast_index(self._index.index)
+        storage = faiss.downcast_index(inner.storage) if self.approximate else inner
         view: Vectors = faiss.rev_swig_ptr(storage.get_xb(), storage.ntotal * self.dim).reshape(
             storage.ntotal, self.dim
         )
@@ -183,12 +185,10 @@ class TenantIndex:
             if not ids:
                 return [], np.zeros((0, self.dim), dtype=np.float32)
             labels = np.asarray([self._label_of[m] for m in ids], dtype=np.int64)
-            if self.approximate:
-                position = self._position_of()
-                vectors = self._stored_vectors()[[position[int(label)] for label in labels]]
-            else:
-                vectors = np.vstack([self._index.reconstruct(int(label)) for label in labels])
-            return ids, vectors.astype(np.float32)
+            # Positions follow the id map, which removals compact together with the flat storage.
+            position = self._position_of()
+            vectors = self._stored_vectors()[[position[int(label)] for label in labels]]
+            return ids, np.array(vectors, dtype=np.float32)
 
     # --- snapshots ------------------------------------------------------------------------------
 

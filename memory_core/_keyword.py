@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -52,7 +53,9 @@ class KeywordIndex(Protocol):
 
 
 # How many (term, memory) postings one keyword search may score; see SqliteKeywordIndex._affordable.
-POSTINGS_BUDGET = 6000
+POSTINGS_BUDGET = 3000
+_FREQUENCY_TTL = 300.0  # seconds a term's row count is reused
+_FREQUENCY_CACHE = 20_000  # terms remembered at most
 _OVERFETCH = 3
 
 
@@ -74,6 +77,11 @@ class SqliteKeywordIndex:
     """FTS5 with the porter stemmer; rowid = memory id. BM25 weights favour the text, then the title."""
 
     _fts = sa.table("memory_fts", sa.column("rowid", sa.Integer))
+
+    def __init__(self) -> None:
+        # term -> (rows containing it, when counted): counting a common word's postings in a million
+        # memories costs milliseconds, and how common a word is changes slowly.
+        self._frequency: dict[str, tuple[int, float]] = {}
 
     async def create(self, conn: AsyncConnection) -> None:
         await conn.exec_driver_sql(
@@ -120,9 +128,21 @@ class SqliteKeywordIndex:
         """
         if len(terms) < 2:
             return terms
-        counts = ", ".join("(SELECT count(*) FROM memory_fts WHERE memory_fts MATCH ?)" for _ in terms)
-        found = (await conn.exec_driver_sql(f"SELECT {counts}", tuple(_quoted(t) for t in terms))).one()
-        frequency = {term: int(n) for term, n in zip(terms, found, strict=True)}
+        now = time.monotonic()
+        frequency = {
+            t: known[0]
+            for t in terms
+            if (known := self._frequency.get(t)) and now - known[1] < _FREQUENCY_TTL
+        }
+        unknown = [t for t in terms if t not in frequency]
+        if unknown:
+            counts = ", ".join("(SELECT count(*) FROM memory_fts WHERE memory_fts MATCH ?)" for _ in unknown)
+            found = (await conn.exec_driver_sql(f"SELECT {counts}", tuple(_quoted(t) for t in unknown))).one()
+            if len(self._frequency) > _FREQUENCY_CACHE:
+                self._frequency.clear()
+            for term, n in zip(unknown, found, strict=True):
+                frequency[term] = int(n)
+                self._frequency[term] = (int(n), now)
         kept = sorted(terms, key=lambda t: frequency[t])
         while len(kept) > 1 and sum(frequency[t] for t in kept) > POSTINGS_BUDGET:
             kept.pop()

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from .config import SearchSettings
 from .types import Importance, Memory, ScoreBreakdown
 
-__all__ = ["Candidate", "apply_context", "apply_dates", "boosts", "breakdown", "fuse"]
+__all__ = ["Candidate", "apply_context", "apply_dates", "boosts", "breakdown", "final_score", "fuse"]
 
 _IMPORTANCE_SHARE = {
     Importance.LOW: -0.5,
@@ -180,8 +180,13 @@ def boosts(memory: Memory, now: datetime, settings: SearchSettings) -> tuple[flo
     return importance, recency
 
 
+def final_score(candidate: Candidate, importance: float, recency: float) -> float:
+    """The score a hit is ranked by (rounded as its breakdown shows it)."""
+    return round(candidate.ranking_score * (1.0 + importance) * (1.0 + recency), 6)
+
+
 def breakdown(candidate: Candidate, importance: float, recency: float) -> ScoreBreakdown:
-    final = candidate.ranking_score * (1.0 + importance) * (1.0 + recency)
+    final = final_score(candidate, importance, recency)
     return ScoreBreakdown(
         vector_rank=candidate.vector_rank,
         vector_similarity=None
@@ -194,5 +199,5 @@ def breakdown(candidate: Candidate, importance: float, recency: float) -> ScoreB
         context=round(candidate.context, 6),
         importance_boost=round(importance, 6),
         recency_boost=round(recency, 6),
-        final=round(final, 6),
+        final=final,
     )

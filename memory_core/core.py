@@ -39,7 +39,7 @@ from ._schema import (
     quality_report_table,
     query_log_table,
 )
-from ._search import boosts, breakdown, fuse
+from ._search import boosts, breakdown, final_score, fuse
 from .config import CoreSettings
 from .embedding import Embedder, MicroBatcher, load_embedder
 from .errors import (
@@ -865,9 +865,7 @@ class MemoryCore:
             if self._is_narrowing(filters):
                 allowed = set((await conn.execute(sa.select(memory_table.c.id).where(*conditions))).scalars())
             if mode != "vector":
-                keyword_hits = await self._keyword.search(
-                    conn, query_terms(text), conditions, proposals
-                )
+                keyword_hits = await self._keyword.search(conn, query_terms(text), conditions, proposals)
         index = self._indexes.tenants.get(tenant)
         if query_vector is not None and index is not None and (allowed is None or allowed):
             vector_hits = await anyio.to_thread.run_sync(
@@ -887,16 +885,21 @@ class MemoryCore:
                     memories[row["id"]] = _row_to_memory(row)
             # Second stage (memory_core/_rerank.py): dates named in the question, conversation context.
             candidates = await refine(conn, tenant, text, now, candidates, memories, search)
-        hits: list[Hit] = []
+        # Rank every candidate, but build the (pydantic) hits only for the ones returned.
+        ranked = []
         for candidate in candidates:
             memory = memories.get(candidate.memory_id)
             if memory is None:
                 continue
             importance, recency = boosts(memory, now, search)
+            ranked.append(
+                (final_score(candidate, importance, recency), memory, candidate, importance, recency)
+            )
+        ranked.sort(key=lambda r: (-r[0], r[1].id))
+        hits: list[Hit] = []
+        for _final, memory, candidate, importance, recency in ranked[:limit]:
             detail = breakdown(candidate, importance, recency)
             hits.append(Hit(memory=memory, score=detail.final, breakdown=detail))
-        hits.sort(key=lambda h: (-h.score, h.memory.id))
-        hits = hits[:limit]
         best_similarity = max((h.breakdown.vector_similarity or 0.0 for h in hits), default=None)
         if record:
             self._pending.queries.append(

@@ -96,3 +96,15 @@ def test_snapshot_round_trip_keeps_tombstones(
     assert loaded.tombstones == index.tombstones
     assert [m for m, _ in loaded.search(vectors[0], 5)] == [m for m, _ in index.search(vectors[0], 5)]
     assert ids[0] not in [m for m, _ in loaded.search(vectors[0], 5)]
+
+
+def test_rebuild_vectors_match_what_was_stored_after_removals(data: tuple[list[int], np.ndarray]) -> None:
+    ids, vectors = data
+    for approximate in (False, True):
+        index = TenantIndex(32, approximate=approximate)
+        index.upsert(ids, vectors)
+        index.remove(ids[::3])
+        kept, rebuilt = index.vectors_for_rebuild()
+        expected = {m: vectors[i] for i, m in enumerate(ids)}
+        assert sorted(kept) == sorted(ids[i] for i in range(len(ids)) if i % 3)
+        assert np.allclose(rebuilt, np.vstack([expected[m] for m in kept]))

@@ -42,5 +42,9 @@ async def test_a_small_scale_run_produces_every_figure(tmp_path: Path) -> None:
     assert result["query_100k"]["n"] == config.queries
     assert result["query_1m"]["n"] == config.queries
     assert result["store"]["n"] == 3
+    stages = result["stages_100k"]
+    assert {"question embedding", "keyword search", "vector search (FAISS)", "dates and context"} <= set(
+        stages
+    )
     assert result["deleted_never_returned"] is True
     assert result["hnsw"]["recall_at_10"] == 1.0  # 1,200 vectors: the exact index
