@@ -614,7 +614,7 @@ def shell(tenant: TenantOption = DEFAULT_TENANT) -> None:
 
 @app.command()
 def mcp(tenant: TenantOption = DEFAULT_TENANT) -> None:
-    """The MCP server over stdio for Claude Desktop, Cursor, Claude Code: protocol on stdout, logs on stderr."""
+    """MCP over stdio for Claude Desktop, Cursor and Claude Code: protocol on stdout, logs to stderr."""
     from mcp_server.stdio import run_stdio
 
     settings = _settings()
