@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -19,13 +18,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from bots.grammar import parse_duration, parse_time
 from memory_core import (
     DEFAULT_TENANT,
     Actor,
     ExportRecord,
     Hit,
     Importance,
-    InvalidInput,
     Memory,
     MemoryCore,
     MemoryDraft,
@@ -116,32 +115,17 @@ def print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
-_DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_when(value: str | None, *, option: str) -> datetime | None:
-    """`7d`, `12h`, `2w`, `90m` (that long ago) or an ISO date/time (UTC unless it says otherwise)."""
+def parse_when(value: str | None, *, option: str, end_of_day: bool = False) -> datetime | None:
+    """`7d`, `12h`, `2w`, `90m` (that long ago) or a date: the chat grammar's rules (bots.grammar)."""
     if value is None:
         return None
-    text = value.strip().lower()
-    match = _DURATION.match(text)
-    if match:
-        return datetime.now(UTC) - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise InvalidInput(f"{option} must be a duration like 7d, 12h, 2w or a date like 2026-01-31") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_time(value, now=datetime.now(UTC), name=option, end_of_day=end_of_day)
 
 
 def parse_ttl(value: str | None) -> datetime | None:
     if value is None:
         return None
-    match = _DURATION.match(value.strip().lower())
-    if not match:
-        raise InvalidInput("--ttl must look like 30d, 12h, 2w or 90m")
-    return datetime.now(UTC) + timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    return datetime.now(UTC) + parse_duration(value, name="--ttl")
 
 
 @contextmanager
@@ -279,7 +263,7 @@ def query(
             source=source,
             author=author,
             since=parse_when(since, option="--since"),
-            until=parse_when(until, option="--until"),
+            until=parse_when(until, option="--until", end_of_day=True),
         )
         async with open_core(settings) as core:
             return await core.query(tenant, question, filters=filters, limit=limit, mode=mode)  # type: ignore[arg-type]
@@ -475,7 +459,7 @@ def reflect(
         filters = QueryFilters(
             tags=tuple(tag or ()),
             since=parse_when(since, option="--since"),
-            until=parse_when(until, option="--until"),
+            until=parse_when(until, option="--until", end_of_day=True),
         )
         async with open_core(settings) as core:
             return await core.reflect(tenant, topic, filters=filters, dry_run=dry_run, actor=CLI_ACTOR)
