@@ -172,3 +172,32 @@ def test_console_script_with_the_real_model(tmp_path: Path) -> None:
     hits = json.loads(found.stdout)
     assert hits[0]["id"] == memory_id
     assert found.stderr.strip() == "" or "Warning" not in found.stderr
+
+
+def test_reflect_and_quality_json_shapes(env: dict[str, str]) -> None:
+    for text in (
+        "Incident 501: the checkout API returned 502 errors after the deploy at 09:00",
+        "Incident 501: rolled back the checkout deploy at 09:20, errors stopped",
+        "Incident 501 root cause: a missing database index on the orders table",
+    ):
+        assert cli(env, "store", text, "--kind", "incident", "-t", "checkout").exit_code == 0
+    reflected = cli(env, "reflect", "checkout incident", "--json")
+    assert reflected.exit_code == 0, reflected.stderr
+    body = json.loads(reflected.stdout)
+    assert {"id", "summary", "points", "timeline", "duplicates", "conflicts", "sources"} <= set(body)
+    assert body["summary"] and set(body["sources"]) <= {1, 2, 3} and body["sources"]
+    assert all({"text", "sources"} <= set(p) for p in body["points"])
+    assert [e["id"] for e in body["timeline"]] == sorted(e["id"] for e in body["timeline"])
+    assert json.loads(cli(env, "get", str(body["id"]), "--json").stdout)["kind"] == "reflection"
+    dry = json.loads(cli(env, "reflect", "checkout incident", "--dry-run", "--json").stdout)
+    assert dry["id"] is None
+
+    quality = cli(env, "quality", "--json")
+    assert quality.exit_code == 0, quality.stderr
+    report = json.loads(quality.stdout)
+    assert {"score", "findings", "trend"} <= set(report) and 0 <= report["score"] <= 100
+    assert all({"kind", "severity", "memory_ids", "hint"} <= set(f) for f in report["findings"])
+    again = json.loads(cli(env, "quality", "--json").stdout)
+    assert [t["score"] for t in again["trend"]][-1:] == [report["score"]]
+    assert "Memory quality" in cli(env, "quality").stdout
+    assert cli(env, "reflect").exit_code == 1  # neither a topic nor a window: a clear refusal
