@@ -158,7 +158,8 @@ def _reflection_text(reply: ReflectionReply, text_limit: int) -> str:
     reflection = reply.reflection
     about = f"on “{reflection.topic}”" if reflection.topic else "of the period"
     saved = f" — saved as #{reflection.id}" if reflection.id is not None else ""
-    lines = [f"Reflection {about} from {len(reflection.sources)} memories{saved}", "", reflection.summary]
+    count = len(reflection.sources)
+    lines = [f"Reflection {about} from {count} memor{'y' if count == 1 else 'ies'}{saved}", "", reflection.summary]
     if reflection.notice:
         lines += ["", f"Note: {reflection.notice}"]
     if reflection.points:
