@@ -159,7 +159,8 @@ def _reflection_text(reply: ReflectionReply, text_limit: int) -> str:
     about = f"on “{reflection.topic}”" if reflection.topic else "of the period"
     saved = f" — saved as #{reflection.id}" if reflection.id is not None else ""
     count = len(reflection.sources)
-    lines = [f"Reflection {about} from {count} memor{'y' if count == 1 else 'ies'}{saved}", "", reflection.summary]
+    memories = "memory" if count == 1 else "memories"
+    lines = [f"Reflection {about} from {count} {memories}{saved}", "", reflection.summary]
     if reflection.notice:
         lines += ["", f"Note: {reflection.notice}"]
     if reflection.points:

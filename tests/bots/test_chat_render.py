@@ -125,7 +125,7 @@ def test_reflection_cites_ids_and_lists_sources() -> None:
         sources=(42,),
     )
     text = render(ReflectionReply(reflection, (memory(),)))
-    assert "Reflection on “vpn” from 1 memories — saved as #77" in text
+    assert "Reflection on “vpn” from 1 memory — saved as #77" in text
     assert "• New host is vpn2 [#42, #43]" in text
     assert "• 2026-01-05 — moved (#42)" in text
     assert "Duplicates: #42 = #44" in text
