@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,9 @@ import numpy as np
 
 from .config import CoreSettings
 from .embedding import Embedder, Vectors
-from .types import MemoryDraft, Source
+from .types import Hit, Importance, Memory, MemoryDraft, ScoreBreakdown, Source
 
-__all__ = ["HashingEmbedder", "draft", "open_test_core", "team_facts"]
+__all__ = ["HashingEmbedder", "draft", "make_hit", "make_memory", "open_test_core", "team_facts"]
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -60,6 +61,53 @@ def draft(text: str, **fields: Any) -> MemoryDraft:
     fields.setdefault("author", "alice")
     fields.setdefault("author_id", "cli:alice")
     return MemoryDraft(text=text, **fields)
+
+
+_WHEN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+
+
+def make_memory(memory_id: int = 42, text: str = "the VPN moved to vpn2.corp", **fields: Any) -> Memory:
+    """A stored Memory value, for renderer and front-end tests that need no core; fields override."""
+    created = fields.pop("created_at", _WHEN)
+    values: dict[str, Any] = {
+        "id": memory_id,
+        "tenant": "default",
+        "text": text,
+        "kind": "note",
+        "tags": ("infra",),
+        "importance": Importance.NORMAL,
+        "source": Source.CLI,
+        "source_ref": None,
+        "title": None,
+        "author": "alice",
+        "author_id": "cli:alice",
+        "created_at": created,
+        "updated_at": fields.pop("updated_at", created),
+        "expires_at": None,
+        "supersedes": None,
+        "superseded_by": None,
+        "content_hash": "0" * 64,
+        "embedding_model": "test-hashing-384",
+        "access_count": 0,
+        "last_accessed_at": None,
+    }
+    values.update(fields)
+    return Memory.model_validate(values)
+
+
+def make_hit(memory: Memory, score: float = 0.03) -> Hit:
+    """A query hit for `memory`, found first by both retrievers."""
+    breakdown = ScoreBreakdown(
+        vector_rank=1,
+        vector_similarity=0.9,
+        keyword_rank=1,
+        keyword_score=1.0,
+        fused=score,
+        importance_boost=0.0,
+        recency_boost=0.0,
+        final=score,
+    )
+    return Hit(memory=memory, score=score, breakdown=breakdown)
 
 
 @asynccontextmanager

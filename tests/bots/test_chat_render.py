@@ -26,54 +26,28 @@ from memory_core import (
     Memory,
     Reflection,
     ReflectionPoint,
-    ScoreBreakdown,
     Source,
     StoreResult,
     TimelineEntry,
 )
+from memory_core.testing import make_hit, make_memory
 
 WHEN = datetime(2026, 1, 5, 14, 3, tzinfo=UTC)
 
 
 def memory(memory_id: int = 42, text: str = "the VPN moved to vpn2.corp", **fields: Any) -> Memory:
-    values: dict[str, Any] = {
-        "id": memory_id,
-        "tenant": "default",
-        "text": text,
-        "kind": "note",
-        "tags": ("infra",),
-        "importance": Importance.NORMAL,
+    fields = {
         "source": Source.DISCORD,
         "source_ref": "https://discord.com/channels/1/2/3",
-        "title": None,
-        "author": "alice",
         "author_id": "discord:7",
         "created_at": WHEN,
-        "updated_at": WHEN,
-        "expires_at": None,
-        "supersedes": None,
-        "superseded_by": None,
-        "content_hash": "h",
-        "embedding_model": "m",
-        "access_count": 0,
-        "last_accessed_at": None,
+        **fields,
     }
-    values.update(fields)
-    return Memory(**values)
+    return make_memory(memory_id, text, **fields)
 
 
 def hit(m: Memory) -> Hit:
-    breakdown = ScoreBreakdown(
-        vector_rank=1,
-        vector_similarity=0.9,
-        keyword_rank=1,
-        keyword_score=1.0,
-        fused=0.03,
-        importance_boost=0,
-        recency_boost=0,
-        final=0.03,
-    )
-    return Hit(memory=m, score=0.03, breakdown=breakdown)
+    return make_hit(m)
 
 
 def test_query_answer_names_id_author_date_tags_and_link() -> None:

@@ -5,35 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from mcp_server.assemble import assemble_context, estimate_tokens, memory_line
-from memory_core import Importance, Memory, Source
+from memory_core import Importance, Memory
+from memory_core.testing import make_memory
 
 
 def memory(memory_id: int, text: str, **fields: object) -> Memory:
-    now = datetime(2026, 1, 3, 9, 0, tzinfo=UTC)
-    values: dict[str, object] = {
-        "id": memory_id,
-        "tenant": "default",
-        "text": text,
-        "kind": "note",
-        "tags": (),
-        "importance": Importance.NORMAL,
-        "source": Source.CLI,
-        "source_ref": None,
-        "title": None,
-        "author": "alice",
-        "author_id": "cli:alice",
-        "created_at": now,
-        "updated_at": now,
-        "expires_at": None,
-        "supersedes": None,
-        "superseded_by": None,
-        "content_hash": "0" * 64,
-        "embedding_model": "m",
-        "access_count": 0,
-        "last_accessed_at": None,
-    }
-    values.update(fields)
-    return Memory.model_validate(values)
+    fields = {"tags": (), "created_at": datetime(2026, 1, 3, 9, 0, tzinfo=UTC), **fields}
+    return make_memory(memory_id, text, **fields)
 
 
 def test_the_estimate_is_characters_over_four_rounded_up() -> None:

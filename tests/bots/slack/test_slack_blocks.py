@@ -22,55 +22,29 @@ from memory_core import (
     Memory,
     Reflection,
     ReflectionPoint,
-    ScoreBreakdown,
     Source,
     StoreResult,
     TimelineEntry,
 )
+from memory_core.testing import make_hit, make_memory
 
 WHEN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 COMMANDS = SlackCommands()
 
 
 def memory(id: int = 42, text: str = "the VPN moved to vpn2.corp", **fields: Any) -> Memory:
-    values: dict[str, Any] = {
-        "id": id,
-        "tenant": "default",
-        "text": text,
-        "kind": "note",
-        "tags": ("infra",),
-        "importance": Importance.NORMAL,
+    fields = {
         "source": Source.SLACK,
         "source_ref": "https://acme.slack.com/archives/C1/p1700000000000100",
-        "title": None,
-        "author": "alice",
         "author_id": "slack:T1:U1",
         "created_at": WHEN,
-        "updated_at": WHEN,
-        "expires_at": None,
-        "supersedes": None,
-        "superseded_by": None,
-        "content_hash": "h",
-        "embedding_model": "test",
-        "access_count": 0,
-        "last_accessed_at": None,
+        **fields,
     }
-    values.update(fields)
-    return Memory(**values)
+    return make_memory(id, text, **fields)
 
 
 def hit(m: Memory) -> Hit:
-    breakdown = ScoreBreakdown(
-        vector_rank=1,
-        vector_similarity=0.9,
-        keyword_rank=1,
-        keyword_score=1.0,
-        fused=0.03,
-        importance_boost=0.0,
-        recency_boost=0.0,
-        final=0.03,
-    )
-    return Hit(memory=m, score=0.03, breakdown=breakdown)
+    return make_hit(m)
 
 
 def all_text(message: dict[str, Any]) -> str:
