@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -93,6 +93,11 @@ def run(work: Callable[[Settings], Awaitable[T]]) -> T:
     except TeamloreError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from exc
+    except ValidationError as exc:
+        # A value an option allowed but a core value type refused (e.g. --kind "Not A Kind"): bad input.
+        reasons = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        err.print(f"[red]error:[/red] {reasons}", highlight=False)
+        raise typer.Exit(1) from exc
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except Exception as exc:
@@ -100,6 +105,16 @@ def run(work: Callable[[Settings], Awaitable[T]]) -> T:
         logger.exception("unexpected error (ref %s)", reference)
         err.print(f"[red]error:[/red] something went wrong (ref {reference})", highlight=False)
         raise typer.Exit(1) from exc
+
+
+def with_core(call: Callable[[MemoryCore], Awaitable[T]]) -> T:
+    """Run one command's work on an opened core, with `run`'s settings, logging and error handling."""
+
+    async def work(settings: Settings) -> T:
+        async with open_core(settings) as core:
+            return await call(core)
+
+    return run(work)
 
 
 def _dump(value: Any) -> Any:
@@ -287,11 +302,7 @@ def get(
 ) -> None:
     """Show one memory."""
 
-    async def work(settings: Settings) -> Memory:
-        async with open_core(settings) as core:
-            return await core.get(tenant, memory_id)
-
-    memory = run(work)
+    memory = with_core(lambda core: core.get(tenant, memory_id))
     if as_json:
         print_json(memory)
     else:
@@ -306,11 +317,7 @@ def forget(
 ) -> None:
     """Delete a memory for real (text, vector, keyword entry); the audit log keeps who and when."""
 
-    async def work(settings: Settings) -> None:
-        async with open_core(settings) as core:
-            await core.delete(tenant, memory_id, actor=CLI_ACTOR)
-
-    run(work)
+    with_core(lambda core: core.delete(tenant, memory_id, actor=CLI_ACTOR))
     if as_json:
         print_json({"id": memory_id, "deleted": True})
     else:
@@ -321,11 +328,7 @@ def forget(
 def stats(tenant: TenantOption = DEFAULT_TENANT, as_json: JsonOption = False) -> None:
     """Counts by kind, source and tag; index size; the model in use."""
 
-    async def work(settings: Settings) -> Any:
-        async with open_core(settings) as core:
-            return await core.stats(tenant)
-
-    result = run(work)
+    result = with_core(lambda core: core.stats(tenant))
     if as_json:
         print_json(result)
         return
@@ -344,11 +347,7 @@ def stats(tenant: TenantOption = DEFAULT_TENANT, as_json: JsonOption = False) ->
 def tags(tenant: TenantOption = DEFAULT_TENANT, as_json: JsonOption = False) -> None:
     """Every tag in use, most used first."""
 
-    async def work(settings: Settings) -> Any:
-        async with open_core(settings) as core:
-            return await core.list_tags(tenant)
-
-    result = run(work)
+    result = with_core(lambda core: core.list_tags(tenant))
     if as_json:
         print_json(result)
     else:
@@ -495,11 +494,7 @@ def reflect(
 def quality(tenant: TenantOption = DEFAULT_TENANT, as_json: JsonOption = False) -> None:
     """Score the memory's health 0-100 and list what to fix; the report is kept for the trend."""
 
-    async def work(settings: Settings) -> Any:
-        async with open_core(settings) as core:
-            return await core.quality_report(tenant)
-
-    report = run(work)
+    report = with_core(lambda core: core.quality_report(tenant))
     if as_json:
         print_json(
             {
@@ -589,11 +584,7 @@ def shell(tenant: TenantOption = DEFAULT_TENANT) -> None:
         user = "local"
     actor = Actor(id=f"cli:{user}", name=user, is_admin=True)
 
-    async def work(settings: Settings) -> None:
-        async with open_core(settings) as core:
-            await run_shell(core, tenant, actor)
-
-    run(work)
+    with_core(lambda core: run_shell(core, tenant, actor))
 
 
 @app.command()

@@ -72,6 +72,8 @@ def test_errors_go_to_stderr_with_a_nonzero_exit(env: dict[str, str]) -> None:
     assert json.loads(redacted.stdout)["redacted"] == ["GitHub token"]
     bad_since = cli(env, "query", "x", "--since", "yesterday-ish")
     assert bad_since.exit_code == 1 and "--since" in bad_since.stderr
+    bad_kind = cli(env, "store", "something", "--kind", "Not A Kind")
+    assert bad_kind.exit_code == 1 and "kind must be" in bad_kind.stderr and "ref" not in bad_kind.stderr
     bad_tenant = cli(env, "stats", "--tenant", "Not Valid")
     assert bad_tenant.exit_code == 1 and "tenant" in bad_tenant.stderr
 
