@@ -9,17 +9,12 @@ from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
-from memory_core import Actor, ApiKeyInfo, PermissionDenied, Scope
+from memory_core import Actor, ApiKeyInfo, PermissionDenied, Scope, require_scope
 
 __all__ = ["CALLER_STATE_KEY", "Caller", "CallerMiddleware", "caller_tenant", "current_caller"]
 
 CALLER_STATE_KEY = "teamlore_caller"
 """Key under the ASGI scope's "state" where the HTTP auth layer leaves the Caller of a request."""
-
-_WHAT_NEEDS = {
-    Scope.WRITE: "a key with write scope (teamlore keys create --scope write)",
-    Scope.ADMIN: "a key with admin scope (teamlore keys create --scope admin)",
-}
 
 
 @dataclass(frozen=True)
@@ -46,11 +41,7 @@ class Caller:
 
     def require(self, needed: Scope, action: str) -> None:
         """Raise PermissionDenied, saying what would work, when the scope does not cover `action`."""
-        if not self.scope.allows(needed):
-            raise PermissionDenied(
-                f"this API key has {self.scope.value} scope and cannot {action}; "
-                f"that needs {_WHAT_NEEDS[needed]}"
-            )
+        require_scope(self.scope, needed, action)
 
 
 _current: ContextVar[Caller | None] = ContextVar("teamlore_mcp_caller", default=None)

@@ -16,7 +16,7 @@ from .errors import (
     Unavailable,
     UnknownIdentity,
 )
-from .keys import ApiKeyInfo, ApiKeys, Scope
+from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
 from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
 from .types import (
     Actor,
@@ -91,4 +91,5 @@ __all__ = [
     "UnknownIdentity",
     "check_tenant",
     "load_embedder",
+    "require_scope",
 ]

@@ -18,14 +18,14 @@ from sqlalchemy.engine import RowMapping
 
 from ._db import from_db_time, to_db_time, utcnow
 from ._schema import api_key_table
-from .errors import InvalidInput, Unavailable, UnknownIdentity
+from .errors import InvalidInput, PermissionDenied, Unavailable, UnknownIdentity
 from .tenancy import check_tenant
 from .types import Actor
 
 if TYPE_CHECKING:
     from .core import MemoryCore
 
-__all__ = ["KEY_PREFIX", "ApiKeyInfo", "ApiKeys", "Scope"]
+__all__ = ["KEY_PREFIX", "ApiKeyInfo", "ApiKeys", "Scope", "require_scope"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,18 @@ class Scope(StrEnum):
 
 
 _RANK = {Scope.READ: 0, Scope.WRITE: 1, Scope.ADMIN: 2}
+
+
+def require_scope(scope: Scope, needed: Scope, action: str) -> None:
+    """Raise PermissionDenied, saying which key would work, when `scope` does not cover `action`.
+
+    The one scope rule of every front-end that takes API keys (REST, MCP over HTTP).
+    """
+    if not scope.allows(needed):
+        raise PermissionDenied(
+            f"this API key has {scope.value} scope and cannot {action}; that needs a key with "
+            f"{needed.value} scope (teamlore keys create --scope {needed.value})"
+        )
 
 
 class ApiKeyInfo(BaseModel):

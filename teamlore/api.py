@@ -38,6 +38,7 @@ from memory_core import (
     TeamloreError,
     Unavailable,
     UnknownIdentity,
+    require_scope,
 )
 
 from .logconfig import new_reference
@@ -232,11 +233,7 @@ class Caller(BaseModel):
         return self.key.tenant
 
     def require(self, needed: Scope, action: str) -> None:
-        if not self.key.scope.allows(needed):
-            raise PermissionDenied(
-                f"this API key has {self.key.scope.value} scope and cannot {action}; "
-                f"create one with `teamlore keys create --scope {needed.value}`"
-            )
+        require_scope(self.key.scope, needed, action)
 
 
 def build_api(core: MemoryCore, keys: ApiKeys, settings: ApiSettings) -> APIRouter:

@@ -104,3 +104,12 @@ async def test_keys_outlive_the_process_that_made_them(tmp_path: Path) -> None:
         secret, info = await ApiKeys(first).create("acme", Scope.WRITE)
     async with open_test_core(tmp_path / "data") as second:
         assert (await ApiKeys(second).authenticate(secret)).id == info.id
+
+
+def test_require_scope_names_the_key_that_would_work() -> None:
+    from memory_core import PermissionDenied, Scope, require_scope
+
+    require_scope(Scope.ADMIN, Scope.WRITE, "store memories")
+    with pytest.raises(PermissionDenied) as caught:
+        require_scope(Scope.READ, Scope.WRITE, "store memories")
+    assert "read scope" in str(caught.value) and "--scope write" in str(caught.value)
