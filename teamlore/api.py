@@ -226,7 +226,10 @@ class Caller(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     key: ApiKeyInfo
-    actor: Actor
+
+    @property
+    def actor(self) -> Actor:
+        return self.key.actor
 
     @property
     def tenant(self) -> str:
@@ -250,7 +253,7 @@ def build_api(core: MemoryCore, keys: ApiKeys, settings: ApiSettings) -> APIRout
         wait = limiter.take(key.id)
         if wait > 0:
             raise RateLimited(wait)
-        return Caller(key=key, actor=key.actor)
+        return Caller(key=key)
 
     Who = Annotated[Caller, Depends(caller)]
     router = APIRouter(prefix="/api/v1", tags=["memories"])

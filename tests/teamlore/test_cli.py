@@ -203,3 +203,13 @@ def test_reflect_and_quality_json_shapes(env: dict[str, str]) -> None:
     assert [t["score"] for t in again["trend"]][-1:] == [report["score"]]
     assert "Memory quality" in cli(env, "quality").stdout
     assert cli(env, "reflect").exit_code == 1  # neither a topic nor a window: a clear refusal
+
+
+def test_discord_invite_prints_the_oauth_url(env: dict[str, str]) -> None:
+    missing = cli(env, "discord", "invite")
+    assert missing.exit_code == 2 and "TEAMLORE_DISCORD__APPLICATION_ID" in missing.stderr
+    result = cli({**env, "TEAMLORE_DISCORD__APPLICATION_ID": "123456789012345678"}, "discord", "invite")
+    assert result.exit_code == 0, result.stderr
+    url = result.stdout.strip()
+    assert url.startswith("https://discord.com/") and "client_id=123456789012345678" in url
+    assert "scope=bot+applications.commands" in url or "scope=bot%20applications.commands" in url
