@@ -79,8 +79,6 @@ ProgressCallback = Callable[[int, int], None]
 
 SearchMode = Literal["hybrid", "vector", "keyword"]
 
-SYSTEM_ACTOR = Actor(id="system:teamlore", name="teamlore", is_admin=True)
-
 _BULK_CHUNK = 256
 _SQL_IN_CHUNK = 500
 _FLUSH_SECONDS = 2.0

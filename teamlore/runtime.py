@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 
 from memory_core import InvalidInput, MemoryCore, TeamloreError
 
+from . import metrics
 from .settings import Settings
 from .web import LifespanHook, Mount, create_app
 
@@ -84,8 +85,6 @@ async def _supervise(name: str, service: Service) -> None:
             return
         except Exception:
             logger.exception("%s failed; restarting in %.0f s", name, delay)
-            from . import metrics
-
             metrics.FRONTEND_RESTARTS.labels(frontend=name).inc()
             await anyio.sleep(delay)
             delay = min(delay * 2, 60.0)
