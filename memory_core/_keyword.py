@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -36,6 +38,16 @@ def query_terms(text: str, *, limit: int = 32) -> list[str]:
     return list(seen)[:limit]
 
 
+@dataclass(frozen=True)
+class KeywordHits:
+    """Keyword hits (memory id, score; best first) and `full_match`: what a memory holding every word
+    of the question would score. The fusion compares the best hit with it, so a hit that matches one
+    word of five is not taken for a perfect match just because nothing matched better."""
+
+    hits: list[tuple[int, float]] = field(default_factory=list)
+    full_match: float = 0.0
+
+
 class KeywordIndex(Protocol):
     async def create(self, conn: AsyncConnection) -> None: ...
 
@@ -45,7 +57,7 @@ class KeywordIndex(Protocol):
 
     async def search(
         self, conn: AsyncConnection, terms: list[str], conditions: list[sa.ColumnElement[bool]], limit: int
-    ) -> list[tuple[int, float]]: ...
+    ) -> KeywordHits: ...
 
     async def compact(self, conn: AsyncConnection) -> None: ...
 
@@ -82,6 +94,7 @@ class SqliteKeywordIndex:
         # term -> (rows containing it, when counted): counting a common word's postings in a million
         # memories costs milliseconds, and how common a word is changes slowly.
         self._frequency: dict[str, tuple[int, float]] = {}
+        self._rows: tuple[int, float] = (0, -math.inf)  # (rows in the index, when counted)
 
     async def create(self, conn: AsyncConnection) -> None:
         await conn.exec_driver_sql(
@@ -118,16 +131,8 @@ class SqliteKeywordIndex:
         )
         return int((await conn.execute(stmt)).scalar_one())
 
-    async def _affordable(self, conn: AsyncConnection, terms: list[str]) -> list[str]:
-        """The terms worth scoring: drop the most common ones while they would make BM25 score too many rows.
-
-        BM25 scores every row that matches any term, so one word found in a fifth of a million memories
-        costs more than the rest of the query. Such words weigh little (their IDF is small), so they are
-        dropped, most common first, while the postings to score exceed `POSTINGS_BUDGET` and another
-        term remains. A small memory never reaches the budget: there every term counts.
-        """
-        if len(terms) < 2:
-            return terms
+    async def _frequencies(self, conn: AsyncConnection, terms: list[str]) -> dict[str, int]:
+        """How many rows of the index hold each term (cached for `_FREQUENCY_TTL` seconds)."""
         now = time.monotonic()
         frequency = {
             t: known[0]
@@ -143,17 +148,51 @@ class SqliteKeywordIndex:
             for term, n in zip(unknown, found, strict=True):
                 frequency[term] = int(n)
                 self._frequency[term] = (int(n), now)
+        return frequency
+
+    async def _row_count(self, conn: AsyncConnection) -> int:
+        rows, counted = self._rows
+        now = time.monotonic()
+        if now - counted >= _FREQUENCY_TTL:
+            # The memory table, not the FTS table: counting FTS5 rows reads every one of them.
+            count = sa.select(sa.func.count()).select_from(memory_table)
+            rows = int((await conn.execute(count)).scalar_one())
+            self._rows = (rows, now)
+        return rows
+
+    @staticmethod
+    def _affordable(terms: list[str], frequency: dict[str, int]) -> list[str]:
+        """The terms worth scoring: drop the most common ones while they would make BM25 score too many rows.
+
+        BM25 scores every row that matches any term, so one word found in a fifth of a million memories
+        costs more than the rest of the query. Such words weigh little (their IDF is small), so they are
+        dropped, most common first, while the postings to score exceed `POSTINGS_BUDGET` and another
+        term remains. A small memory never reaches the budget: there every term counts.
+        """
         kept = sorted(terms, key=lambda t: frequency[t])
         while len(kept) > 1 and sum(frequency[t] for t in kept) > POSTINGS_BUDGET:
             kept.pop()
         return [t for t in terms if t in kept]
 
+    @staticmethod
+    def _full_match(frequency: dict[str, int], rows: int) -> float:
+        """BM25 of a memory of average length holding each term once in its text: the sum of the IDFs.
+
+        FTS5 computes IDF as ln((N - n + 0.5) / (n + 0.5)), floored at 1e-6; with tf = 1 and average
+        length, a term's BM25 share is exactly its IDF. A word no memory holds counts too, with the
+        largest IDF: it is part of the question, and no keyword hit answers that part.
+        """
+        rows = max(rows, max(frequency.values(), default=0))
+        return sum(max(1e-6, math.log((rows - n + 0.5) / (n + 0.5))) for n in frequency.values())
+
     async def search(
         self, conn: AsyncConnection, terms: list[str], conditions: list[sa.ColumnElement[bool]], limit: int
-    ) -> list[tuple[int, float]]:
+    ) -> KeywordHits:
         if not terms:
-            return []
-        terms = await self._affordable(conn, terms)
+            return KeywordHits()
+        frequency = await self._frequencies(conn, terms)
+        full_match = self._full_match(frequency, await self._row_count(conn))
+        terms = self._affordable(terms, frequency)
         match = sa.text("memory_fts MATCH :match").bindparams(match=" OR ".join(_quoted(t) for t in terms))
         rank: sa.ColumnElement[float] = sa.literal_column("bm25(memory_fts, 1.0, 0.6, 0.6, 0.3)")
         # Rank inside FTS first and look up the memory rows of the best few only: fetching the row of
@@ -184,7 +223,7 @@ class SqliteKeywordIndex:
             )
             rows = (await conn.execute(stmt)).all()
         # bm25() is "lower is better" and negative; flip it so higher is better, like similarity.
-        return [(int(r[0]), -float(r[1])) for r in rows]
+        return KeywordHits([(int(r[0]), -float(r[1])) for r in rows], full_match)
 
 
 class PostgresKeywordIndex:
@@ -234,13 +273,14 @@ class PostgresKeywordIndex:
 
     async def search(
         self, conn: AsyncConnection, terms: list[str], conditions: list[sa.ColumnElement[bool]], limit: int
-    ) -> list[tuple[int, float]]:
-        if not terms:
-            return []
-        tsquery = sa.func.to_tsquery(
-            "english", " | ".join(re.sub(r"[^\w]", "", t) for t in terms if re.sub(r"[^\w]", "", t))
-        )
-        rank = sa.func.ts_rank_cd(self._search.c.document, tsquery, 32)
+    ) -> KeywordHits:
+        words = [w for w in (re.sub(r"[^\w]", "", t) for t in terms) if w]
+        if not words:
+            return KeywordHits()
+        tsquery = sa.func.to_tsquery("english", " | ".join(words))
+        # Cover density without normalisation: scores stay proportional to how much of the question a
+        # memory holds, so they compare with `full_match` below.
+        rank = sa.func.ts_rank_cd(self._search.c.document, tsquery)
         stmt = (
             sa.select(memory_table.c.id, rank.label("rank"))
             .select_from(memory_table.join(self._search, self._search.c.memory_id == memory_table.c.id))
@@ -249,7 +289,11 @@ class PostgresKeywordIndex:
             .limit(limit)
         )
         rows = (await conn.execute(stmt)).all()
-        return [(int(r[0]), float(r[1])) for r in rows]
+        # A memory whose text is exactly the question's words ranks as a full match would.
+        weight_a: sa.ColumnElement[str] = sa.literal_column("'A'")
+        document = sa.func.setweight(sa.func.to_tsvector("english", " ".join(words)), weight_a)
+        full_match = (await conn.execute(sa.select(sa.func.ts_rank_cd(document, tsquery)))).scalar_one()
+        return KeywordHits([(int(r[0]), float(r[1])) for r in rows], float(full_match or 0.0))
 
 
 def keyword_index_for(dialect: str) -> KeywordIndex:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ._schema import memory_table
-from ._search import Candidate, apply_context, apply_dates
+from ._search import Candidate, RankingFacts, apply_context, apply_dates
 from ._when import question_windows
 from .config import SearchSettings
-from .types import Memory
 
 __all__ = ["neighbours", "refine"]
 
@@ -45,7 +44,7 @@ async def refine(
     question: str,
     now: datetime,
     candidates: list[Candidate],
-    memories: dict[int, Memory],
+    memories: Mapping[int, RankingFacts],
     settings: SearchSettings,
 ) -> list[Candidate]:
     """Candidates re-ranked by the dates the question names and by conversation context.

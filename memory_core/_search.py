@@ -5,8 +5,11 @@ The final score of a hit is
     (fused * (1 + date_boost) + context) * (1 + importance_boost) * (1 + recency_boost)
 
 * fused: a weighted mean of the two retrievers' normalised scores (default), or reciprocal-rank fusion.
-  Cosine similarity is scaled so `min_similarity` is 0 and the best hit 1; BM25 is divided by the best
-  BM25. A memory that is first in both lists scores 1.0. Scores keep more information than ranks: a
+  Cosine similarity is scaled so `min_similarity` is 0 and the best hit 1, then raised to
+  `vector_exponent`: a hit well below the clear best meaning match keeps little. BM25 is divided by the
+  best BM25, or by `keyword_coverage` times what a memory holding every word of the question would
+  score, whichever is larger: a best keyword hit that shares one word of five with the question is not
+  a perfect match just because nothing matched better. Scores keep more information than ranks: a
   retriever that is sure (one hit far above the rest) outweighs one that is not, which RRF cannot see.
 * date_boost: the question names a time ("on 5 May 2023", "last week") and the memory was written in
   it, or within a week after (things are written down shortly after they happen).
@@ -25,11 +28,22 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple, Protocol
 
 from .config import SearchSettings
-from .types import Importance, Memory, ScoreBreakdown
+from .types import Importance, ScoreBreakdown
 
-__all__ = ["Candidate", "apply_context", "apply_dates", "boosts", "breakdown", "final_score", "fuse"]
+__all__ = [
+    "Candidate",
+    "CandidateFacts",
+    "RankingFacts",
+    "apply_context",
+    "apply_dates",
+    "boosts",
+    "breakdown",
+    "final_score",
+    "fuse",
+]
 
 _IMPORTANCE_SHARE = {
     Importance.LOW: -0.5,
@@ -41,6 +55,28 @@ _IMPORTANCE_SHARE = {
 # A memory written up to a day before or a week after a named time still belongs to it.
 _DATE_SLACK_BEFORE = timedelta(days=1)
 _DATE_SLACK_AFTER = timedelta(days=7)
+
+
+class RankingFacts(Protocol):
+    """What ranking needs to know of a memory beyond its scores (a `Memory` has it all)."""
+
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def importance(self) -> Importance: ...
+    @property
+    def author(self) -> str | None: ...
+    @property
+    def author_id(self) -> str | None: ...
+
+
+class CandidateFacts(NamedTuple):
+    """The few columns ranking reads for every candidate; whole memories are built only for the hits."""
+
+    created_at: datetime
+    importance: Importance
+    author: str | None
+    author_id: str | None
 
 
 @dataclass
@@ -68,8 +104,14 @@ def fuse(
     vector_hits: list[tuple[int, float]],
     keyword_hits: list[tuple[int, float]],
     settings: SearchSettings,
+    keyword_full_match: float = 0.0,
 ) -> list[Candidate]:
-    """Both lists (best first) as one, best first; a memory first in every non-empty list scores 1.0."""
+    """Both lists (best first) as one, best first.
+
+    `keyword_full_match` is what a memory holding every word of the question would score in the
+    keyword list (see the module docstring). A memory first in every non-empty list scores 1.0 unless
+    the best keyword hit covers less than `keyword_coverage` of the question.
+    """
     candidates: dict[int, Candidate] = {}
     for rank, (memory_id, similarity) in enumerate(vector_hits, start=1):
         c = candidates.setdefault(memory_id, Candidate(memory_id))
@@ -93,12 +135,14 @@ def fuse(
     else:
         floor = settings.min_similarity
         top_similarity = max((s for _, s in vector_hits), default=floor)
-        top_keyword = max((s for _, s in keyword_hits), default=0.0)
+        top_keyword = max(
+            max((s for _, s in keyword_hits), default=0.0), settings.keyword_coverage * keyword_full_match
+        )
         for c in candidates.values():
             if c.vector_similarity is not None:
                 span = top_similarity - floor
                 share = (c.vector_similarity - floor) / span if span > 1e-9 else 1.0
-                c.fused += settings.vector_weight * min(1.0, max(0.0, share))
+                c.fused += settings.vector_weight * min(1.0, max(0.0, share)) ** settings.vector_exponent
             if c.keyword_score is not None:
                 share = c.keyword_score / top_keyword if top_keyword > 0 else 1.0
                 c.fused += settings.keyword_weight * min(1.0, max(0.0, share))
@@ -126,7 +170,7 @@ def apply_dates(
     return _sort(candidates)
 
 
-def _may_lend(lender: Memory, receiver: Memory, window: timedelta) -> bool:
+def _may_lend(lender: RankingFacts, receiver: RankingFacts, window: timedelta) -> bool:
     """Two neighbouring memories are turns of one conversation: different people, minutes apart."""
     lender_who = lender.author_id or lender.author
     receiver_who = receiver.author_id or receiver.author
@@ -140,7 +184,7 @@ def _may_lend(lender: Memory, receiver: Memory, window: timedelta) -> bool:
 
 def apply_context(
     candidates: list[Candidate],
-    memories: Mapping[int, Memory],
+    memories: Mapping[int, RankingFacts],
     neighbours: Mapping[int, Sequence[int]],
     settings: SearchSettings,
 ) -> list[Candidate]:
@@ -172,7 +216,7 @@ def apply_context(
     return _sort(candidates)
 
 
-def boosts(memory: Memory, now: datetime, settings: SearchSettings) -> tuple[float, float]:
+def boosts(memory: RankingFacts, now: datetime, settings: SearchSettings) -> tuple[float, float]:
     """(importance, recency) relative boosts, each bounded by its setting."""
     importance = settings.importance_boost * _IMPORTANCE_SHARE[memory.importance]
     age_days = max(0.0, (now - memory.created_at).total_seconds() / 86400)

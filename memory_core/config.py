@@ -32,6 +32,20 @@ class SearchSettings(BaseModel):
     keyword_weight: float = Field(
         0.6, ge=0, description="Weight of the keyword (BM25) ranking in the fusion."
     )
+    keyword_coverage: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of the question's keyword weight the best keyword hit must cover to count in "
+        "full; one that covers less counts in proportion (0: the best keyword hit always counts in full).",
+    )
+    vector_exponent: float = Field(
+        3.0,
+        gt=0,
+        le=10,
+        description="Power on a vector hit's normalised score: above 1, hits well below the best meaning "
+        "match count for less, so a clear best match stands out (1: linear).",
+    )
     rrf_k: int = Field(
         60, ge=1, description="Reciprocal-rank-fusion constant (fusion=rrf): higher flattens ranks."
     )
@@ -191,6 +205,12 @@ class CoreOptions(BaseModel):
         5000, ge=0, description="Write an index snapshot after this many changes (0: only at close)."
     )
     query_log_days: int = Field(90, ge=0, description="How long queries and their best score are kept.")
+    change_log_days: float = Field(
+        7.0,
+        gt=0,
+        description="How long the change log keeps entries; a process or snapshot further behind "
+        "rebuilds its index from SQL.",
+    )
     search: SearchSettings = SearchSettings()
     reflection: ReflectionSettings = Field(
         default_factory=ReflectionSettings, description="How /reflect gathers memories and writes key points."

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from . import hygiene
 from ._db import Database, from_db_time, to_db_time, utcnow
 from ._index import IndexSet, TenantIndex, Vectors
-from ._keyword import KeywordIndex, keyword_index_for, query_terms
+from ._keyword import KeywordHits, KeywordIndex, keyword_index_for, query_terms
 from ._rerank import refine
 from ._schema import (
     SCHEMA_VERSION,
@@ -39,7 +39,7 @@ from ._schema import (
     quality_report_table,
     query_log_table,
 )
-from ._search import boosts, breakdown, final_score, fuse
+from ._search import CandidateFacts, boosts, breakdown, final_score, fuse
 from .config import CoreSettings
 from .embedding import Embedder, MicroBatcher, load_embedder
 from .errors import (
@@ -83,6 +83,8 @@ _BULK_CHUNK = 256
 _SQL_IN_CHUNK = 500
 _FLUSH_SECONDS = 2.0
 _MAX_QUERY_CHARS = 2000
+_PRUNED_THROUGH = "change_log_pruned_through"  # meta key: the highest change-log seq deleted
+_READ_SHARE = 0.5  # a hit counts as read when it scores at least this share of the best hit
 
 
 @dataclass
@@ -169,6 +171,13 @@ def _valid_kind(kind: str) -> str:
 
 # Every column but the vector: what reads need to build a Memory.
 _MEMORY_COLUMNS = [c for c in memory_table.c if c.name != "embedding"]
+_FACT_COLUMNS = [
+    memory_table.c.id,
+    memory_table.c.created_at,
+    memory_table.c.importance,
+    memory_table.c.author,
+    memory_table.c.author_id,
+]
 
 
 class MemoryCore:
@@ -340,6 +349,7 @@ class MemoryCore:
         if self._db.is_sqlite is False and not self.settings.data_dir:
             return None
         await self.sync()
+        await self.prune_changes()
         indexes = self._indexes
         indexes.database_id = self._database_id
         name = f"snap-{indexes.seq:012d}-{uuid.uuid4().hex[:8]}"
@@ -364,10 +374,49 @@ class MemoryCore:
             logger.warning("could not write the index snapshot: %s", exc)
             return None
 
+    async def prune_changes(self, older_than: timedelta | None = None) -> int:
+        """Drop change-log entries older than `older_than` (default: `change_log_days`); return how many.
+
+        The newest entry always stays, so sequence numbers never go back. The highest pruned sequence
+        is kept in the meta table: a process whose index (or snapshot) is older than that cannot replay
+        what it missed and rebuilds its index from SQL instead (see `sync`).
+        """
+        age = older_than if older_than is not None else timedelta(days=self.settings.change_log_days)
+        cutoff = to_db_time(utcnow() - age)
+        async with self._db.write() as conn:
+            newest = (await conn.execute(sa.select(sa.func.max(change_table.c.seq)))).scalar_one()
+            if newest is None:
+                return 0
+            through = (
+                await conn.execute(
+                    sa.select(sa.func.max(change_table.c.seq)).where(
+                        change_table.c.at < cutoff, change_table.c.seq < newest
+                    )
+                )
+            ).scalar_one()
+            if through is None:
+                return 0
+            deleted = await conn.execute(sa.delete(change_table).where(change_table.c.seq <= through))
+            pruned = deleted.rowcount
+            if through > await self._pruned_through(conn):
+                await conn.execute(sa.delete(meta_table).where(meta_table.c.key == _PRUNED_THROUGH))
+                await conn.execute(sa.insert(meta_table).values(key=_PRUNED_THROUGH, value=str(through)))
+        if pruned:
+            logger.info("pruned %d change-log entries (through seq %d)", pruned, through)
+        return int(pruned)
+
+    @staticmethod
+    async def _pruned_through(conn: AsyncConnection) -> int:
+        value = (
+            await conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == _PRUNED_THROUGH))
+        ).scalar_one_or_none()
+        return int(value) if value else 0
+
     async def sync(self) -> int:
         """Apply the changes other processes (and this one) made since the index was last in step.
 
-        Returns the number of change-log entries applied.
+        Returns the number of change-log entries applied. An index so far behind that the entries it
+        needs were pruned is rebuilt from SQL.
         """
         async with self._sync_lock:
             async with self._db.read() as conn:
@@ -384,6 +433,13 @@ class MemoryCore:
                     )
                 ).all()
                 if not changes:
+                    return 0
+                # A gap after our position is usually a rolled-back sequence value (PostgreSQL); it
+                # means lost changes only if the log was pruned past us.
+                behind = self._indexes.seq
+                if changes[0][0] > behind + 1 and await self._pruned_through(conn) > behind:
+                    logger.warning("index is behind the pruned change log (seq %d); rebuilding", behind)
+                    await self._rebuild_all(conn)
                     return 0
                 latest: dict[int, tuple[str, str]] = {}
                 for _seq, tenant, memory_id, op in changes:
@@ -424,15 +480,18 @@ class MemoryCore:
             await self.snapshot()
         return len(changes)
 
-    async def _rebuild_all(self) -> None:
+    async def _rebuild_all(self, conn: AsyncConnection | None = None) -> None:
+        """A fresh index from SQL, read in one transaction (`conn`'s, when given)."""
+        if conn is None:
+            async with self._db.read() as conn:
+                return await self._rebuild_all(conn)
         fresh = IndexSet(
             self._embedder.dim,
             self._embedder.model_id,
             approximate_above=self.settings.search.approximate_above,
         )
-        async with self._db.read() as conn:
-            fresh.seq = (await conn.execute(sa.select(sa.func.max(change_table.c.seq)))).scalar_one() or 0
-            await self._fill(conn, fresh, None)
+        fresh.seq = (await conn.execute(sa.select(sa.func.max(change_table.c.seq)))).scalar_one() or 0
+        await self._fill(conn, fresh, None)
         self._indexes = fresh
 
     async def _rebuild_tenant(self, tenant: str) -> None:
@@ -827,9 +886,10 @@ class MemoryCore:
     ) -> list[Hit]:
         """Find the memories that best answer `text` (hybrid keyword + vector search, fused).
 
-        Expired memories are hidden unless `filters.include_expired`. `record=False` keeps the query
-        out of the query log (which feeds knowledge-gap findings) and leaves access counts alone (which
-        feed staleness): for the core's own searches, such as reflection.
+        Expired memories are hidden unless `filters.include_expired`. Hits scoring at least half of the
+        best hit count as read (access count, last read; staleness is judged on them). `record=False`
+        keeps the query out of the query log (which feeds knowledge-gap findings) and leaves access
+        counts alone: for the core's own searches, such as reflection.
 
         Raises:
             InvalidInput: empty question or limit outside 1..100.
@@ -856,46 +916,57 @@ class MemoryCore:
         await self.sync()
 
         vector_hits: list[tuple[int, float]] = []
-        keyword_hits: list[tuple[int, float]] = []
+        keyword = KeywordHits()
         query_vector = await self._batcher.embed_one(text) if mode != "keyword" else None
+        # One read transaction from the keyword search to the hits: one snapshot of the data, and
+        # fewer round trips to the database thread.
         async with self._db.read() as conn:
             allowed: set[int] | None = None
             if self._is_narrowing(filters):
                 allowed = set((await conn.execute(sa.select(memory_table.c.id).where(*conditions))).scalars())
             if mode != "vector":
-                keyword_hits = await self._keyword.search(conn, query_terms(text), conditions, proposals)
-        index = self._indexes.tenants.get(tenant)
-        if query_vector is not None and index is not None and (allowed is None or allowed):
-            vector_hits = await anyio.to_thread.run_sync(
-                lambda: index.search(query_vector, proposals, allowed), limiter=self._faiss_limiter
-            )
-            # Unrelated texts still have *a* nearest neighbour; a floor keeps them out of the fusion.
-            vector_hits = [(m, sim) for m, sim in vector_hits if sim >= search.min_similarity]
-        candidates = fuse(vector_hits, keyword_hits, search)
-        # Load rows in fused order, through the filters (which drop expired or filtered-out vectors).
-        memories: dict[int, Memory] = {}
-        async with self._db.read() as conn:
+                keyword = await self._keyword.search(conn, query_terms(text), conditions, proposals)
+            index = self._indexes.tenants.get(tenant)
+            if query_vector is not None and index is not None and (allowed is None or allowed):
+                vector_hits = await anyio.to_thread.run_sync(
+                    lambda: index.search(query_vector, proposals, allowed), limiter=self._faiss_limiter
+                )
+                # Unrelated texts still have *a* nearest neighbour; a floor keeps them out of the fusion.
+                vector_hits = [(m, sim) for m, sim in vector_hits if sim >= search.min_similarity]
+            candidates = fuse(vector_hits, keyword.hits, search, keyword.full_match)
+            # Ranking reads a few columns of every candidate, through the filters (which drop expired
+            # or filtered-out vectors); whole memories are loaded for the hits returned only.
+            facts: dict[int, CandidateFacts] = {}
             for chunk in _chunks([c.memory_id for c in candidates], _SQL_IN_CHUNK):
                 rows = await conn.execute(
-                    sa.select(*_MEMORY_COLUMNS).where(memory_table.c.id.in_(chunk), *conditions)
+                    sa.select(*_FACT_COLUMNS).where(memory_table.c.id.in_(chunk), *conditions)
                 )
-                for row in rows.mappings():
-                    memories[row["id"]] = _row_to_memory(row)
+                for memory_id, created_at, importance, author, author_id in rows:
+                    written = from_db_time(created_at)
+                    assert written is not None  # a NOT NULL column
+                    facts[memory_id] = CandidateFacts(written, Importance(importance), author, author_id)
             # Second stage (memory_core/_rerank.py): dates named in the question, conversation context.
-            candidates = await refine(conn, tenant, text, now, candidates, memories, search)
-        # Rank every candidate, but build the (pydantic) hits only for the ones returned.
-        ranked = []
-        for candidate in candidates:
-            memory = memories.get(candidate.memory_id)
-            if memory is None:
-                continue
-            importance, recency = boosts(memory, now, search)
-            ranked.append(
-                (final_score(candidate, importance, recency), memory, candidate, importance, recency)
-            )
-        ranked.sort(key=lambda r: (-r[0], r[1].id))
+            candidates = await refine(conn, tenant, text, now, candidates, facts, search)
+            ranked = []
+            for candidate in candidates:
+                fact = facts.get(candidate.memory_id)
+                if fact is None:
+                    continue
+                importance, recency = boosts(fact, now, search)
+                ranked.append((final_score(candidate, importance, recency), candidate, importance, recency))
+            ranked.sort(key=lambda r: (-r[0], r[1].memory_id))
+            del ranked[limit:]
+            memories: dict[int, Memory] = {}
+            if ranked:
+                rows = await conn.execute(
+                    sa.select(*_MEMORY_COLUMNS).where(memory_table.c.id.in_([r[1].memory_id for r in ranked]))
+                )
+                memories = {row["id"]: _row_to_memory(row) for row in rows.mappings()}
         hits: list[Hit] = []
-        for _final, memory, candidate, importance, recency in ranked[:limit]:
+        for _final, candidate, importance, recency in ranked:
+            memory = memories.get(candidate.memory_id)
+            if memory is None:  # deleted by another process a moment ago (PostgreSQL reads committed)
+                continue
             detail = breakdown(candidate, importance, recency)
             hits.append(Hit(memory=memory, score=detail.final, breakdown=detail))
         best_similarity = max((h.breakdown.vector_similarity or 0.0 for h in hits), default=None)
@@ -909,7 +980,9 @@ class MemoryCore:
                     "at": to_db_time(now),
                 }
             )
-            for h in hits:
+            # The tail of a weak list is not a sign anyone relied on a memory (staleness reads this).
+            read = [h for h in hits if h.score >= _READ_SHARE * hits[0].score]
+            for h in read:
                 self._pending.accessed[h.memory.id] = self._pending.accessed.get(h.memory.id, 0) + 1
         await self._flush_pending()
         logger.debug("query in %s: %d hits", tenant, len(hits))

@@ -16,15 +16,43 @@ DEFAULTS = SearchSettings()
 
 
 def test_score_fusion_normalises_each_list() -> None:
+    linear = SearchSettings(vector_exponent=1)
     vector = [(1, 0.9), (2, 0.5), (3, 0.1)]
     keyword = [(2, 8.0), (4, 4.0)]
-    ranked = {c.memory_id: c for c in fuse(vector, keyword, DEFAULTS)}
+    ranked = {c.memory_id: c for c in fuse(vector, keyword, linear)}
     # memory 2: vector (0.5 - 0.1) / (0.9 - 0.1) = 0.5, keyword 8 / 8 = 1
     assert ranked[2].fused == pytest.approx(0.4 * 0.5 + 0.6 * 1.0)
     assert ranked[1].fused == pytest.approx(0.4)
     assert ranked[3].fused == pytest.approx(0.0)
     assert ranked[4].fused == pytest.approx(0.6 * 0.5)
-    assert [c.memory_id for c in fuse(vector, keyword, DEFAULTS)][:2] == [2, 1]
+    assert [c.memory_id for c in fuse(vector, keyword, linear)][:2] == [2, 1]
+
+
+def test_the_vector_exponent_leaves_the_best_match_and_shrinks_the_runners_up() -> None:
+    vector = [(1, 0.9), (2, 0.5)]
+    ranked = {c.memory_id: c for c in fuse(vector, [(2, 8.0)], SearchSettings(vector_exponent=3))}
+    assert ranked[1].fused == pytest.approx(0.4)
+    assert ranked[2].fused == pytest.approx(0.4 * 0.5**3 + 0.6)
+
+
+def test_a_keyword_hit_counts_by_how_much_of_the_question_it_covers() -> None:
+    vector = [(1, 0.9), (2, 0.5)]
+    keyword = [(2, 1.0), (3, 0.5)]  # the best keyword hit scores 1 of the 10 a full match would
+    covered = {c.memory_id: c for c in fuse(vector, keyword, SearchSettings(vector_exponent=1), 10.0)}
+    # divided by max(1, 0.5 * 10) = 5
+    assert covered[2].fused == pytest.approx(0.4 * 0.5 + 0.6 * 1 / 5)
+    assert covered[3].fused == pytest.approx(0.6 * 0.5 / 5)
+    assert covered[1].fused > covered[2].fused
+
+    best_is_full = SearchSettings(vector_exponent=1, keyword_coverage=0)
+    trusting = {c.memory_id: c for c in fuse(vector, keyword, best_is_full, 10.0)}
+    assert trusting[2].fused == pytest.approx(0.4 * 0.5 + 0.6)
+    assert trusting[2].fused > trusting[1].fused
+
+    # A hit that covers more than `keyword_coverage` of the question counts in full.
+    assert fuse([(7, 0.8)], [(7, 6.0)], DEFAULTS, 10.0)[0].fused == pytest.approx(1.0)
+    # ...and one that scores above the full-match estimate (a short memory) still tops at 1.
+    assert fuse([], [(7, 12.0)], DEFAULTS, 10.0)[0].fused == pytest.approx(1.0)
 
 
 def test_first_everywhere_scores_one_and_a_lone_list_is_not_penalised() -> None:

@@ -8,14 +8,17 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import anyio
 import anyio.lowlevel
 import pytest
+import sqlalchemy as sa
 
 from memory_core import CoreSettings, MemoryCore
+from memory_core._schema import change_table
 from memory_core.testing import HashingEmbedder
 from tests.conftest import SettingsFactory
 
@@ -183,6 +186,43 @@ async def test_missing_damaged_or_foreign_snapshots_are_rebuilt_from_sql(
     shutil.rmtree(index_dir)
     shutil.copytree(other.index_dir, index_dir)
     await _assert_all_found(settings, [*ids[1:], extra])
+
+
+@pytest.mark.anyio
+async def test_a_process_behind_the_pruned_change_log_rebuilds_its_index(
+    make_settings: SettingsFactory,
+) -> None:
+    """The change log is pruned after `change_log_days`; a running process or a saved snapshot older
+    than what was pruned cannot replay it, so it rebuilds from SQL and misses nothing."""
+    settings = make_settings()
+    async with await MemoryCore.open(settings, embedder=HashingEmbedder()) as writer:
+        first = [r.id for r in await writer.store_many("default", [_d(f"old note {i}") for i in range(5)])]
+        assert await writer.prune_changes() == 0  # everything is younger than a week
+
+        async with await MemoryCore.open(settings, embedder=HashingEmbedder()) as running:
+            await running.query("default", "old note", record=False)  # in step now
+            stopped = await MemoryCore.open(settings, embedder=HashingEmbedder())
+            await stopped.aclose()  # leaves a snapshot at this point of the log
+
+            added = [
+                r.id for r in await writer.store_many("default", [_d(f"new note {i}") for i in range(3)])
+            ]
+            await writer.delete("default", first[0], actor=_admin())
+            assert await writer.prune_changes(older_than=timedelta(0)) > 0
+            async with writer.database.read() as conn:
+                # Only the newest entry is left: sequence numbers never go back.
+                left = await conn.execute(sa.select(sa.func.count()).select_from(change_table))
+                assert left.scalar_one() == 1
+
+            for core in (running, await MemoryCore.open(settings, embedder=HashingEmbedder())):
+                found = {h.memory.id for h in await core.query("default", "new note", limit=10, record=False)}
+                assert set(added) <= found
+                gone = await core.query("default", "old note 0", limit=10, record=False)
+                assert first[0] not in {h.memory.id for h in gone}
+                status = await core.index_status("default")
+                assert status["missing"] == [] and status["orphaned"] == []
+                if core is not running:
+                    await core.aclose()
 
 
 def _d(text: str) -> Any:

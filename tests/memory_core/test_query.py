@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from memory_core import Importance, InvalidInput, MemoryCore, QueryFilters, Source
+from memory_core._schema import memory_table
 from memory_core.testing import draft
 
 pytestmark = pytest.mark.anyio
@@ -127,6 +128,18 @@ async def test_query_counts_access_and_logs_the_question(filled: MemoryCore) -> 
     assert memory.access_count == 1 and memory.last_accessed_at is not None
 
 
+async def test_only_hits_near_the_best_count_as_read(filled: MemoryCore) -> None:
+    """Staleness is judged on reads; the weak tail of a result list is not a read."""
+    hits = await filled.query("default", "we decided the VPN stays on WireGuard", limit=5)
+    await filled._flush_pending(force=True)
+    best = hits[0].score
+    read = {h.memory.id for h in hits if h.score >= 0.5 * best}
+    assert read and read != {h.memory.id for h in hits}  # both kinds are in this list
+    for hit in hits:
+        memory = await filled.get("default", hit.memory.id, count_access=False)
+        assert memory.access_count == (1 if hit.memory.id in read else 0)
+
+
 async def test_punctuation_and_operators_in_questions_are_safe(filled: MemoryCore) -> None:
     for question in [
         '"unbalanced',
@@ -138,3 +151,28 @@ async def test_punctuation_and_operators_in_questions_are_safe(filled: MemoryCor
     ]:
         await filled.query("default", question)
     assert (await filled.stats("default")).memories == 5
+
+
+async def test_keyword_full_match_is_what_a_memory_with_every_question_word_scores(core: MemoryCore) -> None:
+    """The fusion compares the best keyword hit with `full_match`: a memory of average length that
+    holds each word of the question once scores it (BM25 on SQLite, cover density on PostgreSQL)."""
+    # Equal lengths (texts of four words, one-word authors), so every memory is of average length.
+    await core.store_many(
+        "default",
+        [
+            draft("rotate staging certificates tuesday"),
+            draft("rotate production keys monthly"),
+            draft("staging database moved north"),
+            draft("lunch menu changes weekly"),
+            *(draft(f"filler note number {n}") for n in range(6)),  # so rotate and staging are rare
+        ],
+    )
+    conditions = [memory_table.c.tenant == "default"]
+    async with core._db.read() as conn:
+        both = await core._keyword.search(conn, ["rotate", "staging"], conditions, 10)
+        assert both.hits[0][1] == pytest.approx(both.full_match, rel=1e-6)
+        # A word no memory holds is part of the question too: now no hit is a full match.
+        unanswered = await core._keyword.search(conn, ["rotate", "staging", "kubernetes"], conditions, 10)
+        assert unanswered.hits[0][1] == pytest.approx(both.hits[0][1])
+        assert unanswered.full_match >= 1.5 * unanswered.hits[0][1]
+        assert (await core._keyword.search(conn, [], conditions, 10)).hits == []
