@@ -379,9 +379,13 @@ FOOTER = """### Reading the misses
   a 2-core machine: in a one-off run by hand (`OMP_NUM_THREADS=1`, not part of `python -m bench`),
   the keyword stage was ~5 ms faster at 100k and the embedding ~3 ms slower, ~5 ms better overall.
   That is the embedder's call (`memory_core/embedding.py`).
-- "The rest" is row loading for up to 200 candidates (a pydantic `Memory` each), three read
-  transactions and the aiosqlite thread hops; collapsing them into one read transaction is the
-  largest remaining lever in the core.
+- "The rest" is five ranking columns for each of up to 200 candidates, whole rows for the returned
+  hits only, one read transaction and the aiosqlite thread hops. Before that change (three read
+  transactions, a pydantic `Memory` built for every candidate) an A/B back to back on the same 100k
+  corpus (200 questions, each version run twice, alternating) gave a whole-query p50 of 38.0 and
+  49.8 ms before against 28.3 and 28.8 ms after; "the rest" 14.1 and 17.6 ms against 6.9 and 7.2 ms.
+- Runs vary with the load on the shared host: on the same day, embedding one question alone measured
+  12.4 ms in one run and 15.0 ms in a later one. Compare the stages within one run.
 - Single store: embedding plus a write transaction (row, FTS, change log) and two index catch-ups.
 - Delete is slow at scale because every delete merges the whole FTS index (`optimize`) so no posting
   of the deleted text survives; merging on a schedule (or `merge=` steps) would make it cheap.
