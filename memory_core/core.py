@@ -180,6 +180,20 @@ _FACT_COLUMNS = [
 ]
 
 
+async def _load_memories(
+    conn: AsyncConnection, memory_ids: Sequence[int], conditions: list[sa.ColumnElement[bool]]
+) -> dict[int, Memory]:
+    """The memories among `memory_ids` that meet `conditions`, by id (read in chunks)."""
+    found: dict[int, Memory] = {}
+    for chunk in _chunks(list(memory_ids), _SQL_IN_CHUNK):
+        rows = await conn.execute(
+            sa.select(*_MEMORY_COLUMNS).where(memory_table.c.id.in_(chunk), *conditions)
+        )
+        for row in rows.mappings():
+            found[row["id"]] = _row_to_memory(row)
+    return found
+
+
 class MemoryCore:
     """The memory of every tenant. Open with `await MemoryCore.open(settings)` or `async with`.
 
@@ -439,7 +453,7 @@ class MemoryCore:
                 behind = self._indexes.seq
                 if changes[0][0] > behind + 1 and await self._pruned_through(conn) > behind:
                     logger.warning("index is behind the pruned change log (seq %d); rebuilding", behind)
-                    await self._rebuild_all(conn)
+                    await self._rebuild_from(conn)
                     return 0
                 latest: dict[int, tuple[str, str]] = {}
                 for _seq, tenant, memory_id, op in changes:
@@ -480,11 +494,12 @@ class MemoryCore:
             await self.snapshot()
         return len(changes)
 
-    async def _rebuild_all(self, conn: AsyncConnection | None = None) -> None:
-        """A fresh index from SQL, read in one transaction (`conn`'s, when given)."""
-        if conn is None:
-            async with self._db.read() as conn:
-                return await self._rebuild_all(conn)
+    async def _rebuild_all(self) -> None:
+        async with self._db.read() as conn:
+            await self._rebuild_from(conn)
+
+    async def _rebuild_from(self, conn: AsyncConnection) -> None:
+        """A fresh index from SQL, read in `conn`'s transaction."""
         fresh = IndexSet(
             self._embedder.dim,
             self._embedder.model_id,
@@ -799,7 +814,7 @@ class MemoryCore:
                         if r.explicit_id in taken:
                             r.explicit_id = None
                     ids = await self._insert(conn, [r for _, r in fresh])
-                memories = {m.id: m for m in await self.get_many(tenant, ids, count_access=False)}
+                memories = {m.id: m for m in await self.get_many(tenant, ids)}
                 for (position, row), memory_id in zip(fresh, ids, strict=True):
                     results[position] = StoreResult(
                         memory=memories[memory_id], created=True, redacted=row.redacted
@@ -812,7 +827,7 @@ class MemoryCore:
         # Duplicates point at the memory their text already lives in.
         all_hashes = {r.content_hash for r, res in zip(rows, results, strict=True) if res is None}
         known = await self._existing_by_hash(tenant, list(all_hashes))
-        dup_memories = {m.id: m for m in await self.get_many(tenant, known.values(), count_access=False)}
+        dup_memories = {m.id: m for m in await self.get_many(tenant, known.values())}
         for position, row in enumerate(rows):
             if results[position] is None:
                 memory = dup_memories[known[row.content_hash]]
@@ -956,12 +971,7 @@ class MemoryCore:
                 ranked.append((final_score(candidate, importance, recency), candidate, importance, recency))
             ranked.sort(key=lambda r: (-r[0], r[1].memory_id))
             del ranked[limit:]
-            memories: dict[int, Memory] = {}
-            if ranked:
-                rows = await conn.execute(
-                    sa.select(*_MEMORY_COLUMNS).where(memory_table.c.id.in_([r[1].memory_id for r in ranked]))
-                )
-                memories = {row["id"]: _row_to_memory(row) for row in rows.mappings()}
+            memories = await _load_memories(conn, [r[1].memory_id for r in ranked], [])
         hits: list[Hit] = []
         for _final, candidate, importance, recency in ranked:
             memory = memories.get(candidate.memory_id)
@@ -1020,41 +1030,18 @@ class MemoryCore:
     async def get(self, tenant: str, memory_id: int, *, count_access: bool = True) -> Memory:
         """Return one memory. Raises NotFound (also for another tenant's id)."""
         check_tenant(tenant)
-        _check_id(memory_id)
         async with self._db.read() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        sa.select(*_MEMORY_COLUMNS).where(
-                            memory_table.c.id == memory_id, memory_table.c.tenant == tenant
-                        )
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFound(memory_id)
+            row = await self._require(conn, tenant, memory_id)
         if count_access:
             self._pending.accessed[memory_id] = self._pending.accessed.get(memory_id, 0) + 1
         return _row_to_memory(row)
 
-    async def get_many(
-        self, tenant: str, memory_ids: Iterable[int], *, count_access: bool = False
-    ) -> list[Memory]:
+    async def get_many(self, tenant: str, memory_ids: Iterable[int]) -> list[Memory]:
         """Return the memories that exist among `memory_ids`, in the given order; missing ids are skipped."""
         check_tenant(tenant)
         wanted = list(dict.fromkeys(memory_ids))
-        found: dict[int, Memory] = {}
         async with self._db.read() as conn:
-            for chunk in _chunks(wanted, _SQL_IN_CHUNK):
-                rows = await conn.execute(
-                    sa.select(*_MEMORY_COLUMNS).where(
-                        memory_table.c.id.in_(chunk), memory_table.c.tenant == tenant
-                    )
-                )
-                for row in rows.mappings():
-                    found[row["id"]] = _row_to_memory(row)
+            found = await _load_memories(conn, wanted, [memory_table.c.tenant == tenant])
         return [found[i] for i in wanted if i in found]
 
     async def find_by_source_ref(
