@@ -41,7 +41,7 @@ from ._schema import (
 )
 from ._search import CandidateFacts, boosts, breakdown, final_score, fuse
 from .config import CoreSettings
-from .embedding import Embedder, MicroBatcher, load_embedder
+from .embedding import Embedder, MicroBatcher, load_embedder, warm_up
 from .errors import (
     ConfigurationError,
     CredentialDetected,
@@ -224,6 +224,10 @@ class MemoryCore:
         self._faiss_limiter = anyio.CapacityLimiter(2)
         self._pending = _PendingLog()
         self._closed = False
+        # The index loads at open, or (load_index=False) on the first call that needs it.
+        self._index_ready = anyio.Event()
+        self._index_loading = False
+        self._clean_snapshot: IndexSet | None = None  # the snapshot loaded or written, while unchanged
 
     # --- life cycle --------------------------------------------------------------------------------
 
@@ -234,8 +238,13 @@ class MemoryCore:
         *,
         embedder: Embedder | None = None,
         allow_model_mismatch: bool = False,
+        lazy: bool = False,
     ) -> MemoryCore:
         """Open (and create) the database, load the embedder, and bring the vector index in step.
+
+        `lazy=True` defers loading the model and the vector index (FAISS, snapshot, catch-up) to the
+        first call that needs each: for short-lived processes such as one CLI command, where `get` or
+        `tags` need neither. A server opens eagerly, so its first request pays for nothing.
 
         Raises:
             ModelMismatch: the database was built with another model (unless allow_model_mismatch).
@@ -266,7 +275,14 @@ class MemoryCore:
             await db.dispose()
             raise ConfigurationError(f"cannot open the memory database ({db.dialect}): {exc}") from exc
         core = cls(settings, db, embedder, keyword, database_id)
-        await core._load_index()
+        if not lazy:
+            try:
+                async with anyio.create_task_group() as tg:  # the model loads while the index does
+                    tg.start_soon(anyio.to_thread.run_sync, warm_up, embedder)
+                    tg.start_soon(core._ensure_index)
+            except BaseException:
+                await db.dispose()
+                raise
         return core
 
     @staticmethod
@@ -300,7 +316,11 @@ class MemoryCore:
         with anyio.CancelScope(shield=True):
             try:
                 await self._flush_pending(force=True)
-                await self.snapshot()
+                # Nothing to write when the index never loaded, or is still the snapshot it came from.
+                if self._index_ready.is_set() and not (
+                    self._indexes is self._clean_snapshot and self._indexes.changes_since_snapshot == 0
+                ):
+                    await self.snapshot()
             except Exception:
                 logger.exception("could not flush or snapshot while closing")
             await self._db.dispose()
@@ -320,20 +340,33 @@ class MemoryCore:
 
     # --- index: load, catch up, snapshot -----------------------------------------------------------
 
+    async def _ensure_index(self) -> None:
+        if self._index_ready.is_set():
+            return
+        if self._index_loading:
+            await self._index_ready.wait()
+            return
+        self._index_loading = True
+        try:
+            await self._load_index()
+            self._index_ready.set()
+        finally:
+            self._index_loading = False
+
     async def _load_index(self) -> None:
         snapshot = await anyio.to_thread.run_sync(self._read_snapshot)
         if snapshot is not None:
             async with self._db.read() as conn:
                 max_seq = (await conn.execute(sa.select(sa.func.max(change_table.c.seq)))).scalar_one() or 0
             if snapshot.seq <= max_seq:
-                self._indexes = snapshot
+                self._indexes = self._clean_snapshot = snapshot
             else:
                 logger.warning(
                     "index snapshot is ahead of the database (seq %d > %d); rebuilding", snapshot.seq, max_seq
                 )
         if self._indexes is not snapshot:
             await self._rebuild_all()
-        await self.sync()
+        await self._catch_up()
         drifted = await self._drifted_tenants()
         for tenant in drifted:
             logger.warning("index of tenant %s disagrees with the database; rebuilding it", tenant)
@@ -383,10 +416,12 @@ class MemoryCore:
             return target
 
         try:
-            return await anyio.to_thread.run_sync(write)
+            written = await anyio.to_thread.run_sync(write)
         except OSError as exc:
             logger.warning("could not write the index snapshot: %s", exc)
             return None
+        self._clean_snapshot = indexes
+        return written
 
     async def prune_changes(self, older_than: timedelta | None = None) -> int:
         """Drop change-log entries older than `older_than` (default: `change_log_days`); return how many.
@@ -432,6 +467,10 @@ class MemoryCore:
         Returns the number of change-log entries applied. An index so far behind that the entries it
         needs were pruned is rebuilt from SQL.
         """
+        await self._ensure_index()
+        return await self._catch_up()
+
+    async def _catch_up(self) -> int:
         async with self._sync_lock:
             async with self._db.read() as conn:
                 changes = (

@@ -1,44 +1,51 @@
-"""Which front-ends run, and how each is built from its settings section: the wiring, nothing more."""
+"""Which front-ends run, and how each is built from its settings section: the wiring, nothing more.
+
+Each front-end's package is imported only when it is enabled (and, for `check`, not at all: it only
+says what would run), so a process never pays for an SDK it does not use.
+"""
 
 from __future__ import annotations
 
 import functools
 import logging
+from typing import TYPE_CHECKING
 
-from bots.discord.bot import run_discord
-from bots.slack import SlackBot
-from mailer.server import run_smtp
-from mcp_server.http_app import build_mcp_http_app
-from memory_core import ApiKeys, MemoryCore
-from scheduler.runner import run_scheduler
+from .runtime import Frontend, Service
 
-from .runtime import Frontend
-from .settings import Settings
+if TYPE_CHECKING:
+    from memory_core import MemoryCore
+
+    from .settings import Settings
 
 __all__ = ["build_all"]
 
 logger = logging.getLogger(__name__)
 
 
-def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Frontend]:
-    """One Frontend per front-end, enabled when its credentials are set and --only allows it."""
+def build_all(
+    core: MemoryCore, settings: Settings, parts: set[str], *, describe_only: bool = False
+) -> list[Frontend]:
+    """One Frontend per front-end, enabled when its credentials are set and --only allows it.
+
+    `describe_only` says what would run and why, building (and importing) nothing.
+    """
     tenants = settings.tenant_map()
     web = "web" in parts
     out: list[Frontend] = []
+    service: Service | None
 
     address = f"http://{settings.http.host}:{settings.http.port}"
     out.append(Frontend("web", web, f"{address} (health, metrics, REST API)" if web else "not in --only"))
 
-    mcp = build_mcp_http_app(core, ApiKeys(core), settings.mcp)
-    out.append(
-        Frontend(
-            "mcp-http",
-            web,
-            f"{address}/mcp (API keys)" if web else "needs the web part",
-            routes=mcp.routes("/mcp"),
-            lifespans=[mcp.lifespan],
-        )
-    )
+    mcp_why = f"{address}/mcp (API keys)" if web else "needs the web part"
+    if describe_only:
+        out.append(Frontend("mcp-http", web, mcp_why))
+    else:
+        from mcp_server.http_app import build_mcp_http_app
+        from memory_core import ApiKeys
+
+        mcp = build_mcp_http_app(core, ApiKeys(core), settings.mcp)
+        out.append(Frontend("mcp-http", web, mcp_why, routes=mcp.routes("/mcp"), lifespans=[mcp.lifespan]))
 
     slack = settings.slack
     if not slack.enabled:
@@ -47,7 +54,13 @@ def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Fro
         )
     elif "slack" not in parts:
         out.append(Frontend("slack", False, "not in --only"))
+    elif describe_only:
+        http_why = f"HTTP events at {address}{slack.events_path}" if web else "HTTP mode needs the web part"
+        socket_why = "Socket Mode (TEAMLORE_SLACK__APP_TOKEN)"
+        out.append(Frontend("slack", slack.socket_mode or web, socket_why if slack.socket_mode else http_why))
     else:
+        from bots.slack import SlackBot
+
         bot = SlackBot(core, tenants, slack)
         if slack.socket_mode:
             out.append(
@@ -74,12 +87,17 @@ def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Fro
     if discord.token is None:
         out.append(Frontend("discord", False, "set TEAMLORE_DISCORD__TOKEN"))
     else:
+        on, service = "discord" in parts, None
+        if on and not describe_only:
+            from bots.discord.bot import run_discord
+
+            service = functools.partial(run_discord, core, discord, tenants)
         out.append(
             Frontend(
                 "discord",
-                "discord" in parts,
-                "gateway" if "discord" in parts else "not in --only",
-                service=functools.partial(run_discord, core, discord, tenants),
+                on,
+                "gateway" if on else "not in --only",
+                service=service,
             )
         )
 
@@ -87,25 +105,35 @@ def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Fro
     if not mail.recipients:
         out.append(Frontend("mail", False, "set TEAMLORE_MAIL__RECIPIENTS"))
     else:
+        on, service = "mail" in parts, None
+        if on and not describe_only:
+            from mailer.server import run_smtp
+
+            service = functools.partial(run_smtp, core, mail, tenants)
         out.append(
             Frontend(
                 "mail",
-                "mail" in parts,
-                f"SMTP on {mail.host}:{mail.port}" if "mail" in parts else "not in --only",
-                service=functools.partial(run_smtp, core, mail, tenants),
+                on,
+                f"SMTP on {mail.host}:{mail.port}" if on else "not in --only",
+                service=service,
             )
         )
 
     alerts = settings.alerts
     notifiers = ", ".join(alerts.notifier_names) or "none"
+    on, service = "scheduler" in parts, None
+    if on and not describe_only:
+        from scheduler.runner import run_scheduler
+
+        service = functools.partial(
+            run_scheduler, core, alerts, tenants=tenants.tenants if not tenants.is_open else []
+        )
     out.append(
         Frontend(
             "scheduler",
-            "scheduler" in parts,
-            f"jobs with notifiers: {notifiers}" if "scheduler" in parts else "not in --only",
-            service=functools.partial(
-                run_scheduler, core, alerts, tenants=tenants.tenants if not tenants.is_open else []
-            ),
+            on,
+            f"jobs with notifiers: {notifiers}" if on else "not in --only",
+            service=service,
         )
     )
     return out

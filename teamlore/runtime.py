@@ -59,11 +59,11 @@ def parse_only(value: str | None) -> set[str]:
     return parts
 
 
-def build_plan(core: MemoryCore, settings: Settings, parts: set[str]) -> Plan:
+def build_plan(core: MemoryCore, settings: Settings, parts: set[str], *, describe_only: bool = False) -> Plan:
     """Decide what runs. Each front-end is enabled by its credentials (and by --only)."""
     from . import frontends
 
-    return Plan(frontends.build_all(core, settings, parts))
+    return Plan(frontends.build_all(core, settings, parts, describe_only=describe_only))
 
 
 class _Server(uvicorn.Server):
@@ -178,7 +178,7 @@ async def check(settings: Settings) -> dict[str, Any]:
     checks: list[dict[str, Any]] = [{"name": "settings", "ok": True, "detail": "valid"}]
     frontends: list[dict[str, Any]] = []
     try:
-        core = await MemoryCore.open(settings.core_settings())
+        core = await MemoryCore.open(settings.core_settings(), lazy=True)
     except TeamloreError as exc:
         checks.append({"name": "database", "ok": False, "detail": str(exc)})
         return {"ok": False, "checks": checks, "frontends": frontends}
@@ -201,6 +201,6 @@ async def check(settings: Settings) -> dict[str, Any]:
                 else f"drift in {health.get('drifted_tenants')}",
             }
         )
-        plan = build_plan(core, settings, set(PARTS))
+        plan = build_plan(core, settings, set(PARTS), describe_only=True)
         frontends = [{"name": f.name, "enabled": f.enabled, "why": f.why} for f in plan.frontends]
     return {"ok": all(c["ok"] for c in checks), "checks": checks, "frontends": frontends}

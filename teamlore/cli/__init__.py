@@ -1,0 +1,35 @@
+"""The `teamlore` command line (typer + rich): one app, each command group in its own module.
+
+A new command group is a module with a typer app (or a `register(app)` function), added below with
+one line; its commands run their work through `teamlore.cli._run.run`, the one place that turns
+errors into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from . import memories, service
+from ._run import open_core, run, with_core
+from .alerts import build_alerts_app
+from .keys import build_keys_app
+
+__all__ = ["app", "main", "open_core", "run", "with_core"]
+
+app = typer.Typer(
+    name="teamlore",
+    help="A team's shared memory: store, query and reflect from the terminal, chat, mail and MCP clients.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+memories.register(app)
+service.register(app)
+app.add_typer(build_keys_app(), name="keys", help="API keys for MCP over HTTP and REST.")
+app.add_typer(build_alerts_app(), name="alerts", help="Quality alerts and the scheduler's jobs.")
+app.add_typer(service.discord_app, name="discord")
+
+
+def main() -> None:
+    app()
