@@ -1,5 +1,6 @@
 """teamlore's memory core: the one async, tenant-scoped API every front-end uses (no chat, mail or MCP)."""
 
+from .boundary import lookup_error, new_reference
 from .config import CoreOptions, CoreSettings, SearchSettings
 from .core import MemoryCore, ProgressCallback, QueryTrace, SearchMode
 from .embedding import DEFAULT_MODEL, Embedder, load_embedder
@@ -92,5 +93,7 @@ __all__ = [
     "UnknownIdentity",
     "check_tenant",
     "load_embedder",
+    "lookup_error",
+    "new_reference",
     "require_scope",
 ]
