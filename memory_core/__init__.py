@@ -16,6 +16,7 @@ from .errors import (
     Unavailable,
     UnknownIdentity,
 )
+from .hooks import WebhookInfo, Webhooks, webhook_key
 from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
 from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
 from .types import (
@@ -89,7 +90,10 @@ __all__ = [
     "TrendPoint",
     "Unavailable",
     "UnknownIdentity",
+    "WebhookInfo",
+    "Webhooks",
     "check_tenant",
     "load_embedder",
     "require_scope",
+    "webhook_key",
 ]
