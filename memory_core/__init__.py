@@ -1,7 +1,8 @@
 """teamlore's memory core: the one async, tenant-scoped API every front-end uses (no chat, mail or MCP)."""
 
+from .boundary import lookup_error, new_reference
 from .config import CoreOptions, CoreSettings, SearchSettings
-from .core import MemoryCore, ProgressCallback, SearchMode
+from .core import MemoryCore, ProgressCallback, QueryTrace, SearchMode
 from .embedding import DEFAULT_MODEL, Embedder, load_embedder
 from .errors import (
     ConfigurationError,
@@ -71,6 +72,7 @@ __all__ = [
     "ProgressCallback",
     "QualityReport",
     "QueryFilters",
+    "QueryTrace",
     "Reflection",
     "ReflectionPoint",
     "Scope",
@@ -94,6 +96,8 @@ __all__ = [
     "Webhooks",
     "check_tenant",
     "load_embedder",
+    "lookup_error",
+    "new_reference",
     "require_scope",
     "webhook_key",
 ]

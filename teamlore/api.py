@@ -38,10 +38,10 @@ from memory_core import (
     TeamloreError,
     Unavailable,
     UnknownIdentity,
+    lookup_error,
+    new_reference,
     require_scope,
 )
-
-from .logconfig import new_reference
 
 __all__ = ["ApiSettings", "RateLimiter", "build_api", "install_error_handlers"]
 
@@ -61,27 +61,32 @@ class ApiSettings(BaseModel):
 
 # --- errors: one table from core error to HTTP ----------------------------------------------------------
 
-_STATUS: list[tuple[type[TeamloreError], int]] = [
-    (UnknownIdentity, 401),
-    (PermissionDenied, 403),
-    (NotFound, 404),
-    (Duplicate, 409),
-    (InvalidInput, 422),
-    (Unavailable, 503),
-]
+# Looked up along the error's MRO (`memory_core.lookup_error`): the most specific class listed wins.
+_STATUS: dict[type[BaseException], tuple[type[TeamloreError], int]] = {
+    kind: (kind, status)
+    for kind, status in (
+        (UnknownIdentity, 401),
+        (PermissionDenied, 403),
+        (NotFound, 404),
+        (Duplicate, 409),
+        (InvalidInput, 422),
+        (Unavailable, 503),
+    )
+}
 
 
 def _error_response(exc: TeamloreError) -> JSONResponse:
-    for kind, status in _STATUS:
-        if isinstance(exc, kind):
-            headers = {"Retry-After": "30"} if status == 503 else {}
-            if status == 401:
-                headers["WWW-Authenticate"] = "Bearer"
-            body: dict[str, Any] = {"error": kind.__name__.lower(), "detail": str(exc)}
-            if isinstance(exc, Duplicate):
-                body["id"] = exc.existing_id
-            return JSONResponse(body, status_code=status, headers=headers)
-    return _internal_error(exc)
+    entry = lookup_error(_STATUS, exc)
+    if entry is None:
+        return _internal_error(exc)
+    kind, status = entry
+    headers = {"Retry-After": "30"} if status == 503 else {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    body: dict[str, Any] = {"error": kind.__name__.lower(), "detail": str(exc)}
+    if isinstance(exc, Duplicate):
+        body["id"] = exc.existing_id
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _internal_error(exc: BaseException) -> JSONResponse:
