@@ -15,6 +15,7 @@ from .errors import (
     TooLarge,
     Unavailable,
     UnknownIdentity,
+    error_code,
 )
 from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
 from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
@@ -40,6 +41,8 @@ from .types import (
     TagCount,
     TimelineEntry,
     TrendPoint,
+    check_number,
+    check_text,
 )
 
 __all__ = [
@@ -89,7 +92,10 @@ __all__ = [
     "TrendPoint",
     "Unavailable",
     "UnknownIdentity",
+    "check_number",
     "check_tenant",
+    "check_text",
+    "error_code",
     "load_embedder",
     "require_scope",
 ]

@@ -44,7 +44,6 @@ from .config import CoreSettings
 from .embedding import Embedder, MicroBatcher, load_embedder
 from .errors import (
     ConfigurationError,
-    CredentialDetected,
     Duplicate,
     InvalidInput,
     ModelMismatch,
@@ -68,6 +67,8 @@ from .types import (
     Stats,
     StoreResult,
     TagCount,
+    check_text,
+    has_visible,
 )
 
 __all__ = ["MemoryCore", "ProgressCallback", "SearchMode"]
@@ -610,18 +611,13 @@ class MemoryCore:
                 limit=limit,
                 size=len(text),
             )
-        redacted: tuple[str, ...] = ()
-        kinds = hygiene.find_credentials(text)
-        if kinds:
-            if not redact:
-                raise CredentialDetected(kinds)
-            text, found = hygiene.redact_credentials(text)
-            redacted = tuple(found)
+        # The one credential guard: text, title, author, source_ref and tags (memory_core/hygiene.py).
+        draft, redacted = hygiene.guard_draft(draft.model_copy(update={"text": text}), redact=redact)
         return _NewRow(
             tenant=tenant,
             draft=draft,
-            text=text,
-            content_hash=hygiene.content_hash(text),
+            text=draft.text,
+            content_hash=hygiene.content_hash(draft.text),
             redacted=redacted,
             links=draft.links,
         )
@@ -910,8 +906,8 @@ class MemoryCore:
             InvalidInput: empty question or limit outside 1..100.
         """
         check_tenant(tenant)
-        text = text.strip()
-        if not text:
+        text = check_text(text, "question", required=False).strip()
+        if not has_visible(text):
             raise InvalidInput("the question is empty: ask something, e.g. /query where is the VPN?")
         if len(text) > _MAX_QUERY_CHARS:
             raise TooLarge(
@@ -984,7 +980,7 @@ class MemoryCore:
             self._pending.queries.append(
                 {
                     "tenant": tenant,
-                    "text": text[:1000],
+                    "text": hygiene.redact_query(text)[:1000],
                     "best_similarity": best_similarity,
                     "hits": len(hits),
                     "at": to_db_time(now),
@@ -1111,6 +1107,7 @@ class MemoryCore:
             NotFound, InvalidInput, Duplicate (the new text is another memory's), PermissionDenied.
         """
         check_tenant(tenant)
+        patch, _ = hygiene.guard_draft(patch, redact=False)  # title and tags; the text below
         new_text: _NewRow | None = None
         if patch.text is not None:
             new_text = self._prepare(tenant, MemoryDraft(text=patch.text), redact=False)
