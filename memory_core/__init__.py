@@ -1,7 +1,7 @@
 """teamlore's memory core: the one async, tenant-scoped API every front-end uses (no chat, mail or MCP)."""
 
 from .config import CoreOptions, CoreSettings, SearchSettings
-from .core import MemoryCore, ProgressCallback, SearchMode
+from .core import MemoryCore, ProgressCallback, QueryTrace, SearchMode
 from .embedding import DEFAULT_MODEL, Embedder, load_embedder
 from .errors import (
     ConfigurationError,
@@ -73,6 +73,7 @@ __all__ = [
     "ProgressCallback",
     "QualityReport",
     "QueryFilters",
+    "QueryTrace",
     "Reflection",
     "ReflectionPoint",
     "Scope",
