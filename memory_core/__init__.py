@@ -1,5 +1,6 @@
 """teamlore's memory core: the one async, tenant-scoped API every front-end uses (no chat, mail or MCP)."""
 
+from .boundary import lookup_error, new_reference
 from .config import CoreOptions, CoreSettings, SearchSettings
 from .core import MemoryCore, ProgressCallback, QueryTrace, SearchMode
 from .embedding import DEFAULT_MODEL, Embedder, load_embedder
@@ -98,5 +99,7 @@ __all__ = [
     "check_text",
     "error_code",
     "load_embedder",
+    "lookup_error",
+    "new_reference",
     "require_scope",
 ]

@@ -41,10 +41,10 @@ from memory_core import (
     TooLarge,
     Unavailable,
     UnknownIdentity,
+    lookup_error,
+    new_reference,
     require_scope,
 )
-
-from .logconfig import new_reference
 
 __all__ = ["ApiSettings", "RateLimiter", "build_api", "install_error_handlers"]
 
@@ -64,16 +64,17 @@ class ApiSettings(BaseModel):
 
 # --- errors: one table from core error to HTTP ----------------------------------------------------------
 
-_STATUS: list[tuple[type[TeamloreError], int]] = [
-    (UnknownIdentity, 401),
-    (PermissionDenied, 403),
-    (NotFound, 404),
-    (Duplicate, 409),
-    (TooLarge, 413),
-    (InvalidInput, 422),
-    (Unavailable, 503),
-    (ConfigurationError, 503),
-]
+# Looked up along the error's MRO (`memory_core.lookup_error`): the most specific class listed wins.
+_STATUS: dict[type[BaseException], int] = {
+    UnknownIdentity: 401,
+    PermissionDenied: 403,
+    NotFound: 404,
+    Duplicate: 409,
+    TooLarge: 413,
+    InvalidInput: 422,
+    Unavailable: 503,
+    ConfigurationError: 503,
+}
 
 # A validation error says where and what, with a short excerpt of the value, never the whole input.
 _MAX_PROBLEMS = 5
@@ -82,19 +83,19 @@ _MAX_DETAIL_CHARS = 600
 
 
 def _error_response(exc: TeamloreError) -> JSONResponse:
-    for kind, status in _STATUS:
-        if isinstance(exc, kind):
-            headers = {"Retry-After": "30"} if isinstance(exc, Unavailable) else {}
-            if status == 401:
-                headers["WWW-Authenticate"] = "Bearer"
-            if isinstance(exc, ConfigurationError):
-                # A person must act: the operator reads it in the log, the caller gets the code.
-                logger.error("the deployment needs attention: %s", exc)
-            body: dict[str, Any] = {"error": exc.code, "detail": str(exc)}
-            if isinstance(exc, Duplicate):
-                body["id"] = exc.existing_id
-            return JSONResponse(body, status_code=status, headers=headers)
-    return _internal_error(exc)
+    status = lookup_error(_STATUS, exc)
+    if status is None:
+        return _internal_error(exc)
+    headers = {"Retry-After": "30"} if isinstance(exc, Unavailable) else {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, ConfigurationError):
+        # A person must act: the operator reads it in the log, the caller gets the code.
+        logger.error("the deployment needs attention: %s", exc)
+    body: dict[str, Any] = {"error": exc.code, "detail": str(exc)}
+    if isinstance(exc, Duplicate):
+        body["id"] = exc.existing_id
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _internal_error(exc: BaseException) -> JSONResponse:
