@@ -46,20 +46,11 @@ from memory_core import (
     require_scope,
 )
 
-__all__ = ["ApiSettings", "RateLimiter", "build_api", "install_error_handlers"]
+from .settings import ApiSettings
+
+__all__ = ["RateLimiter", "build_api", "install_error_handlers"]
 
 logger = logging.getLogger(__name__)
-
-
-class ApiSettings(BaseModel):
-    """The REST API."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    rate_limit_per_minute: int = Field(
-        240, ge=1, description="Requests one API key may make per minute (per process); more get 429."
-    )
-    burst: int = Field(60, ge=1, description="Requests one API key may make at once before the rate applies.")
 
 
 # --- errors: one table from core error to HTTP ----------------------------------------------------------
