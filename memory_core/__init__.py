@@ -16,6 +16,7 @@ from .errors import (
     TooLarge,
     Unavailable,
     UnknownIdentity,
+    error_code,
 )
 from .hooks import WebhookInfo, Webhooks, webhook_key
 from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
@@ -42,6 +43,8 @@ from .types import (
     TagCount,
     TimelineEntry,
     TrendPoint,
+    check_number,
+    check_text,
 )
 
 __all__ = [
@@ -94,7 +97,10 @@ __all__ = [
     "UnknownIdentity",
     "WebhookInfo",
     "Webhooks",
+    "check_number",
     "check_tenant",
+    "check_text",
+    "error_code",
     "load_embedder",
     "lookup_error",
     "new_reference",

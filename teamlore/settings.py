@@ -24,9 +24,7 @@ from memory_core import (
 from scheduler.config import AlertsSettings
 from webhooks.config import WebhookSettings
 
-from .api import ApiSettings
-
-__all__ = ["HttpSettings", "LoggingSettings", "Settings", "load_settings"]
+__all__ = ["ApiSettings", "HttpSettings", "LoggingSettings", "Settings", "load_settings"]
 
 
 def default_data_dir() -> Path:
@@ -40,6 +38,17 @@ class HttpSettings(BaseModel):
 
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8080, ge=0, le=65535, description="Port of the web server (0: any free port).")
+
+
+class ApiSettings(BaseModel):
+    """The REST API."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rate_limit_per_minute: int = Field(
+        240, ge=1, description="Requests one API key may make per minute (per process); more get 429."
+    )
+    burst: int = Field(60, ge=1, description="Requests one API key may make at once before the rate applies.")
 
 
 class LoggingSettings(BaseModel):
