@@ -31,15 +31,16 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# Looked up along the exception's MRO (`memory_core.lookup_error`): the most specific entry wins.
+# Looked up along the exception's MRO (`memory_core.lookup_error`): the most specific entry wins. Every
+# text starts with the error class's wire `code` (memory_core.errors), the same code REST sends as `error`.
 _TABLE: dict[type[BaseException], Callable[[Any], str]] = {
-    InvalidInput: lambda e: f"invalid_input: {e}",
-    NotFound: lambda e: f"not_found: no memory #{e.memory_id}; use query_memories to find ids",
-    Duplicate: lambda e: f"already stored as #{e.existing_id}; use get_memory to read it",
-    UnknownIdentity: lambda e: f"unauthorized: {e}",
-    PermissionDenied: lambda e: f"permission_denied: {e}",
-    Unavailable: lambda e: "unavailable: retry shortly",
-    ConfigurationError: lambda e: f"unavailable: the memory server needs its operator: {e}",
+    InvalidInput: lambda e: f"{e.code}: {e}",
+    NotFound: lambda e: f"{e.code}: no memory #{e.memory_id}; use query_memories to find ids",
+    Duplicate: lambda e: f"{e.code}: already stored as #{e.existing_id}; use get_memory to read it",
+    UnknownIdentity: lambda e: f"{e.code}: {e}",
+    PermissionDenied: lambda e: f"{e.code}: {e}",
+    Unavailable: lambda e: f"{e.code}: retry shortly",
+    ConfigurationError: lambda e: f"{e.code}: the memory server needs its operator: {e}",
 }
 
 

@@ -16,7 +16,9 @@ from .errors import (
     TooLarge,
     Unavailable,
     UnknownIdentity,
+    error_code,
 )
+from .hooks import WebhookInfo, Webhooks, webhook_key
 from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
 from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
 from .types import (
@@ -41,6 +43,8 @@ from .types import (
     TagCount,
     TimelineEntry,
     TrendPoint,
+    check_number,
+    check_text,
 )
 
 __all__ = [
@@ -91,9 +95,15 @@ __all__ = [
     "TrendPoint",
     "Unavailable",
     "UnknownIdentity",
+    "WebhookInfo",
+    "Webhooks",
+    "check_number",
     "check_tenant",
+    "check_text",
+    "error_code",
     "load_embedder",
     "lookup_error",
     "new_reference",
     "require_scope",
+    "webhook_key",
 ]

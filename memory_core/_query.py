@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from . import hygiene
 from ._db import Database, from_db_time, to_db_time, utcnow
 from ._index_sync import IndexSync
 from ._keyword import KeywordHits, KeywordIndex, query_terms
@@ -125,7 +126,7 @@ class QueryLog:
         self._pending.queries.append(
             {
                 "tenant": tenant,
-                "text": text[:1000],
+                "text": hygiene.redact_query(text)[:1000],
                 "best_similarity": best_similarity,
                 "hits": len(hits),
                 "at": to_db_time(now),

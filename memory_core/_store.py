@@ -32,7 +32,7 @@ from ._rows import (
 from ._schema import audit_table, memory_table
 from .config import CoreSettings
 from .embedding import MicroBatcher
-from .errors import CredentialDetected, Duplicate, InvalidInput, PermissionDenied, TooLarge
+from .errors import Duplicate, InvalidInput, PermissionDenied, TooLarge
 from .types import Actor, Memory, MemoryDraft, MemoryPatch, StoreResult
 
 __all__ = ["BULK_CHUNK", "MemoryWriter", "NewRow"]
@@ -94,7 +94,7 @@ class MemoryWriter:
         self._index = index
 
     def prepare(self, tenant: str, draft: MemoryDraft, *, redact: bool) -> NewRow:
-        """Check size and secrets (redacting them when asked); the row to insert."""
+        """Check size and secrets in every field (redacting them when asked); the row to insert."""
         text = draft.text.strip()
         if not text:
             raise InvalidInput("the text is empty: there is nothing to remember")
@@ -105,18 +105,13 @@ class MemoryWriter:
                 limit=limit,
                 size=len(text),
             )
-        redacted: tuple[str, ...] = ()
-        kinds = hygiene.find_credentials(text)
-        if kinds:
-            if not redact:
-                raise CredentialDetected(kinds)
-            text, found = hygiene.redact_credentials(text)
-            redacted = tuple(found)
+        # The one credential guard: text, title, author, source_ref and tags (memory_core/hygiene.py).
+        draft, redacted = hygiene.guard_draft(draft.model_copy(update={"text": text}), redact=redact)
         return NewRow(
             tenant=tenant,
             draft=draft,
-            text=text,
-            content_hash=hygiene.content_hash(text),
+            text=draft.text,
+            content_hash=hygiene.content_hash(draft.text),
             redacted=redacted,
             links=draft.links,
         )
@@ -295,6 +290,7 @@ class MemoryWriter:
 
     async def update(self, tenant: str, memory_id: int, patch: MemoryPatch, *, actor: Actor) -> Memory:
         """See `MemoryCore.update`."""
+        patch, _ = hygiene.guard_draft(patch, redact=False)  # title and tags; the text below
         new_text: NewRow | None = None
         if patch.text is not None:
             new_text = self.prepare(tenant, MemoryDraft(text=patch.text), redact=False)

@@ -59,6 +59,8 @@ from .types import (
     Stats,
     StoreResult,
     TagCount,
+    check_text,
+    has_visible,
 )
 
 __all__ = ["MemoryCore", "ProgressCallback", "QueryTrace", "SearchMode"]
@@ -302,8 +304,8 @@ class MemoryCore:
             InvalidInput: empty question or limit outside 1..100.
         """
         check_tenant(tenant)
-        text = text.strip()
-        if not text:
+        text = check_text(text, "question", required=False).strip()
+        if not has_visible(text):
             raise InvalidInput("the question is empty: ask something, e.g. /query where is the VPN?")
         if len(text) > _MAX_QUERY_CHARS:
             raise TooLarge(

@@ -107,7 +107,7 @@ async def test_bad_input_is_422_with_a_reason(core: MemoryCore, client: httpx.As
     secret = await client.post("/api/v1/memories", headers=auth, json={"text": "password=hunter2hunter2"})
     assert secret.status_code == 422 and "secret" in secret.json()["detail"]
     huge = await client.post("/api/v1/memories", headers=auth, json={"text": "x" * 30_000})
-    assert huge.status_code == 422
+    assert huge.status_code == 413 and huge.json()["error"] == "too_large"
     assert (await client.post("/api/v1/memories", headers=auth, json={"txt": "typo"})).status_code == 422
     assert (
         await client.post("/api/v1/query", headers=auth, json={"question": "x", "limit": 0})
