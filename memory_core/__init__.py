@@ -6,8 +6,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .boundary import lookup_error, new_reference
     from .config import CoreOptions, CoreSettings, SearchSettings
-    from .core import MemoryCore, ProgressCallback, SearchMode
+    from .core import MemoryCore, ProgressCallback, QueryTrace, SearchMode
     from .embedding import DEFAULT_MODEL, Embedder, load_embedder
     from .errors import (
         ConfigurationError,
@@ -21,7 +22,9 @@ if TYPE_CHECKING:
         TooLarge,
         Unavailable,
         UnknownIdentity,
+        error_code,
     )
+    from .hooks import WebhookInfo, Webhooks, webhook_key
     from .keys import ApiKeyInfo, ApiKeys, require_scope
     from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
     from .types import (
@@ -47,16 +50,21 @@ if TYPE_CHECKING:
         TagCount,
         TimelineEntry,
         TrendPoint,
+        check_number,
+        check_text,
     )
 
 # Names resolve on first use (PEP 562), so importing one light module of the package, or the
 # package for its settings model, does not pull in every heavy dependency (see teamlore.cli).
 _WHERE = {
+    "lookup_error": ".boundary",
+    "new_reference": ".boundary",
     "CoreOptions": ".config",
     "CoreSettings": ".config",
     "SearchSettings": ".config",
     "MemoryCore": ".core",
     "ProgressCallback": ".core",
+    "QueryTrace": ".core",
     "SearchMode": ".core",
     "DEFAULT_MODEL": ".embedding",
     "Embedder": ".embedding",
@@ -72,6 +80,10 @@ _WHERE = {
     "TooLarge": ".errors",
     "Unavailable": ".errors",
     "UnknownIdentity": ".errors",
+    "error_code": ".errors",
+    "WebhookInfo": ".hooks",
+    "Webhooks": ".hooks",
+    "webhook_key": ".hooks",
     "ApiKeyInfo": ".keys",
     "ApiKeys": ".keys",
     "Scope": ".types",
@@ -101,6 +113,8 @@ _WHERE = {
     "TagCount": ".types",
     "TimelineEntry": ".types",
     "TrendPoint": ".types",
+    "check_number": ".types",
+    "check_text": ".types",
 }
 
 
@@ -140,6 +154,7 @@ __all__ = [
     "ProgressCallback",
     "QualityReport",
     "QueryFilters",
+    "QueryTrace",
     "Reflection",
     "ReflectionPoint",
     "Scope",
@@ -159,7 +174,15 @@ __all__ = [
     "TrendPoint",
     "Unavailable",
     "UnknownIdentity",
+    "WebhookInfo",
+    "Webhooks",
+    "check_number",
     "check_tenant",
+    "check_text",
+    "error_code",
     "load_embedder",
+    "lookup_error",
+    "new_reference",
     "require_scope",
+    "webhook_key",
 ]

@@ -1,4 +1,4 @@
-"""Which front-ends run, and how each is built from its settings section: the wiring, nothing more.
+"""Which front-ends run (the plan) and how each is built from its settings section: wiring, nothing more.
 
 Each front-end's package is imported only when it is enabled (and, for `check`, not at all: it only
 says what would run), so a process never pays for an SDK it does not use.
@@ -8,18 +8,52 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .runtime import Frontend, Service
-
 if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
     from memory_core import MemoryCore
 
     from .settings import Settings
+    from .web import LifespanHook, Mount
 
-__all__ = ["build_all"]
+__all__ = ["Frontend", "Plan", "Service", "build_all", "build_plan"]
 
 logger = logging.getLogger(__name__)
+
+Service = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Frontend:
+    """What one front-end adds: routes/mounts on the web app, and/or a long-running service."""
+
+    name: str
+    enabled: bool
+    why: str
+    routes: Sequence[BaseRoute] = ()
+    mounts: Sequence[Mount] = ()
+    lifespans: Sequence[LifespanHook] = ()
+    service: Service | None = None
+
+
+@dataclass
+class Plan:
+    """Every front-end, enabled or not (with why), in the order they start."""
+
+    frontends: list[Frontend] = field(default_factory=list)
+
+    @property
+    def enabled(self) -> list[Frontend]:
+        return [f for f in self.frontends if f.enabled]
+
+
+def build_plan(core: MemoryCore, settings: Settings, parts: set[str], *, describe_only: bool = False) -> Plan:
+    """Decide what runs. Each front-end is enabled by its credentials (and by --only)."""
+    return Plan(build_all(core, settings, parts, describe_only=describe_only))
 
 
 def build_all(
@@ -38,14 +72,20 @@ def build_all(
     out.append(Frontend("web", web, f"{address} (health, metrics, REST API)" if web else "not in --only"))
 
     mcp_why = f"{address}/mcp (API keys)" if web else "needs the web part"
+    github = " and /hooks/github" if settings.webhooks.github_secret else ""
+    hooks_why = f"{address}/hooks/{{name}}{github}" if web else "needs the web part"
     if describe_only:
         out.append(Frontend("mcp-http", web, mcp_why))
+        out.append(Frontend("webhooks", web, hooks_why))
     else:
         from mcp_server.http_app import build_mcp_http_app
         from memory_core import ApiKeys
+        from webhooks import WebhookReceiver
 
         mcp = build_mcp_http_app(core, ApiKeys(core), settings.mcp)
         out.append(Frontend("mcp-http", web, mcp_why, routes=mcp.routes("/mcp"), lifespans=[mcp.lifespan]))
+        hooks = WebhookReceiver(core, settings.webhooks, tenants, settings.webhook_key)
+        out.append(Frontend("webhooks", web, hooks_why, routes=hooks.routes()))
 
     slack = settings.slack
     if not slack.enabled:
@@ -92,14 +132,7 @@ def build_all(
             from bots.discord.bot import run_discord
 
             service = functools.partial(run_discord, core, discord, tenants)
-        out.append(
-            Frontend(
-                "discord",
-                on,
-                "gateway" if on else "not in --only",
-                service=service,
-            )
-        )
+        out.append(Frontend("discord", on, "gateway" if on else "not in --only", service=service))
 
     mail = settings.mail
     if not mail.recipients:
@@ -112,10 +145,7 @@ def build_all(
             service = functools.partial(run_smtp, core, mail, tenants)
         out.append(
             Frontend(
-                "mail",
-                on,
-                f"SMTP on {mail.host}:{mail.port}" if on else "not in --only",
-                service=service,
+                "mail", on, f"SMTP on {mail.host}:{mail.port}" if on else "not in --only", service=service
             )
         )
 
@@ -130,10 +160,7 @@ def build_all(
         )
     out.append(
         Frontend(
-            "scheduler",
-            on,
-            f"jobs with notifiers: {notifiers}" if on else "not in --only",
-            service=service,
+            "scheduler", on, f"jobs with notifiers: {notifiers}" if on else "not in --only", service=service
         )
     )
     return out

@@ -13,6 +13,7 @@ from . import memories, service
 from ._run import open_core, run, with_core
 from .alerts import build_alerts_app
 from .keys import build_keys_app
+from .webhooks import build_webhooks_app
 
 __all__ = ["app", "main", "open_core", "run", "with_core"]
 
@@ -29,6 +30,7 @@ service.register(app)
 app.add_typer(build_keys_app(), name="keys", help="API keys for MCP over HTTP and REST.")
 app.add_typer(build_alerts_app(), name="alerts", help="Quality alerts and the scheduler's jobs.")
 app.add_typer(service.discord_app, name="discord")
+app.add_typer(build_webhooks_app(), name="webhooks")
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from memory_core import DEFAULT_TENANT, Actor, ConfigurationError, TeamloreError
+from memory_core import DEFAULT_TENANT, Actor, ConfigurationError, TeamloreError, lookup_error, new_reference
 
 if TYPE_CHECKING:
     from memory_core import MemoryCore
@@ -52,6 +52,9 @@ EXIT_ERROR = 1
 EXIT_CONFIG = 2
 """The settings are wrong or missing: nothing was tried."""
 EXIT_INTERRUPTED = 130
+
+EXIT_CODES: dict[type[BaseException], int] = {ConfigurationError: EXIT_CONFIG, TeamloreError: EXIT_ERROR}
+"""The CLI's error table: a core error prints its own message and exits with its code."""
 
 CLI_ACTOR = Actor(id="cli:local", name="cli", is_admin=True)
 
@@ -100,15 +103,12 @@ def _exit_for(exc: BaseException) -> BaseException:
         return typer.Exit(EXIT_INTERRUPTED)
     if not isinstance(exc, Exception):
         return exc
-    if isinstance(exc, ConfigurationError):
-        return fail(str(exc), EXIT_CONFIG)
-    if isinstance(exc, TeamloreError):
-        return fail(str(exc))
+    code = lookup_error(EXIT_CODES, exc)
+    if code is not None:
+        return fail(str(exc), code)
     if isinstance(exc, ValidationError):
         # A value an option allowed but a core value type refused (e.g. --kind "Not A Kind").
         return fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
-    from ..logconfig import new_reference
-
     reference = new_reference()
     # The traceback is for whoever debugs (TEAMLORE_LOG__LEVEL=DEBUG), not for every user.
     logger.error(

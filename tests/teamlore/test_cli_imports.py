@@ -120,7 +120,8 @@ def test_the_import_probe_sees_a_heavy_import(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "package", ["memory_core", "bots", "bots.discord", "bots.slack", "mcp_server", "scheduler", "mailer"]
+    "package",
+    ["memory_core", "bots", "bots.discord", "bots.slack", "mcp_server", "scheduler", "mailer", "webhooks"],
 )
 def test_every_public_name_resolves_in_a_fresh_process(package: str) -> None:
     """The packages resolve their public names on first use: each still names what it always did."""
