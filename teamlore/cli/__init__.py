@@ -1,7 +1,7 @@
 """The `teamlore` command line (typer + rich): one app, each command group in its own module.
 
 A new command group is a module with a typer app (or a `register(app)` function), added below with
-one line; its commands run their work through `teamlore.cli._run.run`, the one place that turns
+one line; its commands run their work through `teamlore.cli.runner.run`, the one place that turns
 errors into messages and exit codes.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 import typer
 
 from . import memories, service
-from ._run import open_core, run, with_core
 from .alerts import build_alerts_app
 from .keys import build_keys_app
+from .runner import open_core, run, with_core
 from .webhooks import build_webhooks_app
 
 __all__ = ["app", "main", "open_core", "run", "with_core"]

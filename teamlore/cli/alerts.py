@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from . import _run
-from ._run import DEFAULT_TENANT, JsonOption, TenantOption, err, out, print_json
+from . import runner
+from .runner import DEFAULT_TENANT, JsonOption, TenantOption, err, out, print_json
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -53,11 +53,11 @@ def _deliveries_table(deliveries: list[Delivery]) -> Table:
 
 
 def _alerts_settings() -> AlertsSettings:
-    return _run.load().alerts
+    return runner.load().alerts
 
 
 def build_alerts_app(
-    open_core: OpenCore = _run.open_core, load_settings: LoadSettings = _alerts_settings
+    open_core: OpenCore = runner.open_core, load_settings: LoadSettings = _alerts_settings
 ) -> typer.Typer:
     """The `alerts` sub-app. `load_settings` returns the TEAMLORE_ALERTS__ section; `open_core` opens
     the core (only `run` and `status` need it: `test` talks to the notifiers alone)."""
@@ -73,7 +73,7 @@ def build_alerts_app(
         async def main() -> _T:
             return await work(load_settings())
 
-        return _run.run(main)
+        return runner.run(main)
 
     @app.command("test")
     def test_alert(as_json: JsonOption = False) -> None:

@@ -13,8 +13,8 @@ import typer
 
 from memory_core import DEFAULT_TENANT, Scope
 
-from . import _run
-from ._run import err, out
+from . import runner
+from .runner import err, out
 
 if TYPE_CHECKING:
     from memory_core import ApiKeyInfo, ApiKeys, MemoryCore
@@ -35,7 +35,7 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else "-"
 
 
-def build_keys_app(open_core: OpenCore = _run.open_core) -> typer.Typer:
+def build_keys_app(open_core: OpenCore = runner.open_core) -> typer.Typer:
     """The `keys` sub-app; every command opens the core through `open_core` (default: the settings')."""
     app = typer.Typer(
         name="keys",
@@ -50,7 +50,7 @@ def build_keys_app(open_core: OpenCore = _run.open_core) -> typer.Typer:
             async with open_core() as core:
                 return await work(ApiKeys(core))
 
-        return _run.run(main)
+        return runner.run(main)
 
     @app.command("create")
     def create(

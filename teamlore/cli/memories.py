@@ -11,8 +11,8 @@ import typer
 
 from memory_core import Importance, Source
 
-from ._render import hit_json, memory_line, parse_ttl, parse_when, progress_bar, when
-from ._run import (
+from .render import hit_json, memory_line, parse_ttl, parse_when, progress_bar, when
+from .runner import (
     CLI_ACTOR,
     DEFAULT_TENANT,
     JsonOption,

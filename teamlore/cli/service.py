@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._run import (
+from .runner import (
     DEFAULT_TENANT,
     EXIT_CONFIG,
     JsonOption,

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from . import _run
-from ._run import DEFAULT_TENANT, err, out
+from . import runner
+from .runner import DEFAULT_TENANT, err, out
 
 if TYPE_CHECKING:
     from memory_core import MemoryCore, WebhookInfo, Webhooks
@@ -31,11 +31,11 @@ def _when(value: datetime | None) -> str:
 
 
 def _webhook_key() -> bytes:
-    return _run.load().webhook_key()
+    return runner.load().webhook_key()
 
 
 def build_webhooks_app(
-    open_core: Callable[[], AbstractAsyncContextManager[MemoryCore]] = _run.open_core,
+    open_core: Callable[[], AbstractAsyncContextManager[MemoryCore]] = runner.open_core,
     load_key: Callable[[], bytes] = _webhook_key,
 ) -> typer.Typer:
     """The `webhooks` sub-app; every command opens the core and the webhook key it is given (default:
@@ -53,7 +53,7 @@ def build_webhooks_app(
             async with open_core() as core:
                 return await work(Webhooks(core, load_key()))
 
-        return _run.run(main)
+        return runner.run(main)
 
     @app.command("create")
     def create(

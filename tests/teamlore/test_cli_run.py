@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -14,11 +15,22 @@ from typer.testing import CliRunner
 
 from memory_core import InvalidInput, MemoryCore, NotFound
 from teamlore.cli import app
-from teamlore.cli._run import run
 from teamlore.cli.alerts import build_alerts_app
 from teamlore.cli.keys import build_keys_app
+from teamlore.cli.runner import run
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def fresh_logging() -> Iterator[None]:
+    """Commands that never read the settings log through whatever handler is set: not an earlier
+    test's, which writes to a CliRunner stream that is closed by now."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers[:] = []
+    yield
+    root.handlers[:] = saved
 
 
 @asynccontextmanager

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ._run import err
+from .runner import err
 
 if TYPE_CHECKING:
     from memory_core import Hit, Memory
