@@ -44,6 +44,7 @@ from .types import (
     TrendPoint,
     check_number,
     check_text,
+    scrub_text,
 )
 
 __all__ = [
@@ -102,4 +103,5 @@ __all__ = [
     "lookup_error",
     "new_reference",
     "require_scope",
+    "scrub_text",
 ]
