@@ -18,6 +18,7 @@ from .errors import (
     UnknownIdentity,
     error_code,
 )
+from .hooks import WebhookInfo, Webhooks, webhook_key
 from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
 from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
 from .types import (
@@ -95,6 +96,8 @@ __all__ = [
     "TrendPoint",
     "Unavailable",
     "UnknownIdentity",
+    "WebhookInfo",
+    "Webhooks",
     "check_number",
     "check_tenant",
     "check_text",
@@ -104,4 +107,5 @@ __all__ = [
     "new_reference",
     "require_scope",
     "scrub_text",
+    "webhook_key",
 ]

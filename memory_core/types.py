@@ -63,6 +63,8 @@ class Source(StrEnum):
     MCP = "mcp"
     CLI = "cli"
     API = "api"
+    WEBHOOK = "webhook"
+    GITHUB = "github"
     IMPORT = "import"
     CORE = "core"
 
