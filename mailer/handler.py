@@ -29,7 +29,7 @@ from memory_core import (
     TeamloreError,
     TenantMap,
     TooLarge,
-    hygiene,
+    redact_secrets,
 )
 
 from .addresses import EnvelopePolicy
@@ -159,15 +159,14 @@ class MailHandler:
         if draft.source_ref:
             # The same mail again (a retry, a relay that stamped a footer into the body) is one memory;
             # a *different* mail reusing the Message-ID is stored as its own (see _same_mail).
-            guarded, _ = hygiene.guard_draft(draft, redact=True)  # the source_ref as it was stored
-            assert guarded.source_ref is not None
-            existing = await self._core.find_by_source_ref(tenant, guarded.source_ref, source=Source.EMAIL)
-            if existing is not None and _same_mail(existing, guarded):
+            ref = redact_secrets(draft.source_ref)  # as the core's guard stored it
+            existing = await self._core.find_by_source_ref(tenant, ref, source=Source.EMAIL)
+            if existing is not None and _same_mail(existing, draft):
                 return StoreResult(memory=existing, created=False, duplicate_of=existing.id)
             if existing is not None:
                 logger.info(
                     "mail %s reuses the Message-ID of #%d for another mail: stored",
-                    guarded.source_ref,
+                    ref,
                     existing.id,
                 )
         return await self._core.store(tenant, draft, redact=self._settings.redact_credentials)
@@ -213,14 +212,15 @@ def _stored_reply(results: list[StoreResult]) -> str:
 def _same_mail(existing: Memory, draft: MemoryDraft) -> bool:
     """Whether `draft` is the mail `existing` was stored from: same sender, subject and Date header.
 
-    The body is not compared (relays and list servers stamp lines into it); a mail without a Date
-    header has only its text to go by.
+    The body is not compared (relays and list servers stamp lines into it). A mail without a Date
+    header is not judged here: the core's exact-duplicate check on its text decides.
     """
     if draft.created_at is None:
-        return existing.content_hash == hygiene.content_hash(draft.text)
+        return False
+    title = redact_secrets(draft.title) if draft.title else None  # stored through the guard
     return (
         existing.author_id == draft.author_id
-        and existing.title == draft.title
+        and existing.title == title
         and existing.created_at == draft.created_at
     )
 
@@ -229,7 +229,7 @@ def _peek_message_id(data: bytes) -> str | None:
     """The Message-ID for logs and failure records, even when the mail cannot be parsed."""
     header_end = data.find(b"\r\n\r\n")
     match = _MESSAGE_ID.search(data[: header_end if header_end > 0 else 65536])
-    return hygiene.redact_query(match.group(1).decode("ascii", "replace")) if match else None
+    return redact_secrets(match.group(1).decode("ascii", "replace")) if match else None
 
 
 def _content_ref(data: bytes) -> str:

@@ -638,8 +638,8 @@ class MemoryCore:
                     tenant=tenant,
                     source=source.value,
                     # Failures are read back by the quality report: through the same redaction as queries.
-                    reason=hygiene.redact_query(scrub_text(reason))[:2000],
-                    ref=(ref or None) and hygiene.redact_query(scrub_text(ref))[:1000],
+                    reason=hygiene.redact_secrets(scrub_text(reason))[:2000],
+                    ref=(ref or None) and hygiene.redact_secrets(scrub_text(ref))[:1000],
                     at=to_db_time(utcnow()),
                 )
             )
