@@ -78,11 +78,10 @@ def _serve_and_forge(env: dict[str, str], log: IO[str], port: int) -> None:
         wait_ready(f"http://127.0.0.1:{port}/readyz", server)
         forged_path = "/x%0a" + FORGED.replace(" ", "%20") + "%0d%0a%1b[31m"
         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:  # no client re-encodes it
-            raw.sendall(
-                f"GET {forged_path} HTTP/1.1\r\nHost: x\r\nUser-Agent: a\u0085b\r\nConnection: close\r\n\r\n".encode(
-                    "latin-1"
-                )
+            request = (
+                f"GET {forged_path} HTTP/1.1\r\nHost: x\r\nUser-Agent: a\u0085b\r\nConnection: close\r\n\r\n"
             )
+            raw.sendall(request.encode("latin-1"))
             answer = raw.recv(4096)
         assert answer.startswith(b"HTTP/1.1 404")
         server.send_signal(signal.SIGTERM)
