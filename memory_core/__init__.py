@@ -24,7 +24,9 @@ if TYPE_CHECKING:
         UnknownIdentity,
         error_code,
     )
+    from .files import permission_problems
     from .hooks import WebhookInfo, Webhooks, webhook_key
+    from .hygiene import redact_secrets
     from .keys import ApiKeyInfo, ApiKeys, require_scope
     from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
     from .types import (
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
         TrendPoint,
         check_number,
         check_text,
+        scrub_text,
     )
 
 # Names resolve on first use (PEP 562), so importing one light module of the package, or the
@@ -81,12 +84,13 @@ _WHERE = {
     "Unavailable": ".errors",
     "UnknownIdentity": ".errors",
     "error_code": ".errors",
+    "permission_problems": ".files",
     "WebhookInfo": ".hooks",
     "Webhooks": ".hooks",
     "webhook_key": ".hooks",
+    "redact_secrets": ".hygiene",
     "ApiKeyInfo": ".keys",
     "ApiKeys": ".keys",
-    "Scope": ".types",
     "require_scope": ".keys",
     "DEFAULT_TENANT": ".tenancy",
     "TenantIdentities": ".tenancy",
@@ -105,6 +109,7 @@ _WHERE = {
     "QueryFilters": ".types",
     "Reflection": ".types",
     "ReflectionPoint": ".types",
+    "Scope": ".types",
     "ScoreBreakdown": ".types",
     "Severity": ".types",
     "Source": ".types",
@@ -115,6 +120,7 @@ _WHERE = {
     "TrendPoint": ".types",
     "check_number": ".types",
     "check_text": ".types",
+    "scrub_text": ".types",
 }
 
 
@@ -183,6 +189,9 @@ __all__ = [
     "load_embedder",
     "lookup_error",
     "new_reference",
+    "permission_problems",
+    "redact_secrets",
     "require_scope",
+    "scrub_text",
     "webhook_key",
 ]
