@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .hooks import WebhookInfo, Webhooks, webhook_key
     from .hygiene import redact_secrets
     from .keys import ApiKeyInfo, ApiKeys, require_scope
+    from .ratelimit import RateLimiter
     from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
     from .types import (
         Actor,
@@ -92,6 +93,7 @@ _WHERE = {
     "ApiKeyInfo": ".keys",
     "ApiKeys": ".keys",
     "require_scope": ".keys",
+    "RateLimiter": ".ratelimit",
     "DEFAULT_TENANT": ".tenancy",
     "TenantIdentities": ".tenancy",
     "TenantMap": ".tenancy",
@@ -161,6 +163,7 @@ __all__ = [
     "QualityReport",
     "QueryFilters",
     "QueryTrace",
+    "RateLimiter",
     "Reflection",
     "ReflectionPoint",
     "Scope",
