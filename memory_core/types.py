@@ -55,6 +55,7 @@ class Source(StrEnum):
     MCP = "mcp"
     CLI = "cli"
     API = "api"
+    WEB = "web"
     IMPORT = "import"
     CORE = "core"
 

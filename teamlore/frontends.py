@@ -11,6 +11,7 @@ from mailer.server import run_smtp
 from mcp_server.http_app import build_mcp_http_app
 from memory_core import ApiKeys, MemoryCore
 from scheduler.runner import run_scheduler
+from webui import WebUI
 
 from .runtime import Frontend
 from .settings import Settings
@@ -37,6 +38,18 @@ def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Fro
             f"{address}/mcp (API keys)" if web else "needs the web part",
             routes=mcp.routes("/mcp"),
             lifespans=[mcp.lifespan],
+        )
+    )
+
+    ui = settings.web.enabled and web
+    out.append(
+        Frontend(
+            "webui",
+            ui,
+            f"{settings.http.public_url or address}/ (sign in with an API key)"
+            if ui
+            else ("TEAMLORE_WEB__ENABLED is false" if web else "needs the web part"),
+            mounts=[("/", WebUI(core, ApiKeys(core), settings.web, public_url=settings.http.public_url).app)],
         )
     )
 

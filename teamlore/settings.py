@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bots.discord.config import DiscordSettings
@@ -15,6 +16,7 @@ from mailer.config import MailSettings
 from mcp_server.config import McpSettings
 from memory_core import ConfigurationError, CoreOptions, CoreSettings, TenantIdentities, TenantMap
 from scheduler.config import AlertsSettings
+from webui.config import WebSettings
 
 from .api import ApiSettings
 
@@ -32,6 +34,21 @@ class HttpSettings(BaseModel):
 
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8080, ge=0, le=65535, description="Port of the web server (0: any free port).")
+    public_url: str | None = Field(
+        None,
+        description="The address people reach the web app at, e.g. https://lore.acme.com: alerts and digests "
+        "link to its pages, and with https the session cookies are Secure.",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("public_url must be an http(s) URL such as https://lore.acme.com")
+        return value.rstrip("/")
 
 
 class LoggingSettings(BaseModel):
@@ -81,6 +98,7 @@ class Settings(BaseSettings):
         default_factory=AlertsSettings,
         description="Quality alerts, digests and the expiry sweep (docs/scheduler.md).",
     )
+    web: WebSettings = Field(default_factory=WebSettings, description="The web app at / (docs/web.md).")
     log: LoggingSettings = Field(default_factory=LoggingSettings, description="Logging.")
 
     def core_settings(self) -> CoreSettings:

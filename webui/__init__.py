@@ -1,0 +1,7 @@
+"""teamlore's web app for people: server-rendered pages to search, curate and administer the memory."""
+
+from .app import SECURITY_HEADERS, Viewer, WebUI
+from .config import WebSettings
+from .sessions import sign_link
+
+__all__ = ["SECURITY_HEADERS", "Viewer", "WebSettings", "WebUI", "sign_link"]
