@@ -66,7 +66,7 @@ def routes(ui: WebUI) -> list[BaseRoute]:
         form = await ui.form(request)
         response = RedirectResponse(safe_next(str(form.get("next") or "/")), status_code=303)
         await ui.start_session(await ui.keys.get(key_id), response)
-        response.delete_cookie(ui.signin_cookie, path="/")
+        response.delete_cookie(ui.signin_cookie, path="/", secure=ui.secure, httponly=True, samesite="strict")
         return response
 
     async def signin(request: Request) -> Response:

@@ -29,16 +29,21 @@ class Web:
     ui: WebUI
     transport: httpx.ASGITransport
 
+    base_url: str = "http://testserver"
+
     def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=self.transport, base_url="http://testserver")
+        return httpx.AsyncClient(transport=self.transport, base_url=self.base_url)
 
     async def key(self, scope: Scope | str = Scope.WRITE, tenant: str = "default", name: str = "") -> str:
         secret, _info = await self.keys.create(tenant, scope, name or f"{scope}-key")
         return secret
 
     async def signed_in(self, scope: Scope | str = Scope.WRITE, tenant: str = "default") -> httpx.AsyncClient:
-        client = self.client()
-        await signin(client, await self.key(scope, tenant))
+        """A client signed in with a new key (its actor is the key's: apikey:<id>)."""
+        async with self.client() as first:
+            assert (await signin(first, await self.key(scope, tenant))).status_code == 303
+        client = self.client()  # unopened, so tests can `async with` it
+        client.cookies = first.cookies
         return client
 
 
@@ -58,7 +63,8 @@ def make_web(core: MemoryCore, **settings: object) -> Web:
     keys = ApiKeys(core)
     ui = WebUI(core, keys, WebSettings(**settings), public_url=public_url)  # type: ignore[arg-type]
     app = create_app(core, mounts=[("/", ui.app)])
-    return Web(core, keys, ui, httpx.ASGITransport(app=app))
+    base = "https://testserver" if public_url else "http://testserver"
+    return Web(core, keys, ui, httpx.ASGITransport(app=app), base)
 
 
 @pytest.fixture
