@@ -82,7 +82,7 @@ def test_a_day_in_the_web_app(page: Page, server: Server) -> None:
     page.get_by_label("Topic").fill("vpn")
     page.get_by_role("button", name="Reflect").click()
     expect(page.get_by_role("heading", name="Synthesis: vpn")).to_be_visible()
-    expect(page.locator(".reflection a[href='/memories/%d']" % memory_id).first).to_be_visible()
+    expect(page.locator(f".reflection a[href='/memories/{memory_id}']").first).to_be_visible()
     shot(page, "reflect")
 
     # forget, with a confirmation
