@@ -117,7 +117,11 @@ def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Fro
             "scheduler" in parts,
             f"jobs with notifiers: {notifiers}" if "scheduler" in parts else "not in --only",
             service=functools.partial(
-                run_scheduler, core, alerts, tenants=tenants.tenants if not tenants.is_open else []
+                run_scheduler,
+                core,
+                alerts,
+                tenants=tenants.tenants if not tenants.is_open else [],
+                web_url=settings.http.public_url,
             ),
         )
     )
