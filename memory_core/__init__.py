@@ -1,7 +1,8 @@
 """teamlore's memory core: the one async, tenant-scoped API every front-end uses (no chat, mail or MCP)."""
 
+from .boundary import lookup_error, new_reference
 from .config import CoreOptions, CoreSettings, SearchSettings
-from .core import MemoryCore, ProgressCallback, SearchMode
+from .core import MemoryCore, ProgressCallback, QueryTrace, SearchMode
 from .embedding import DEFAULT_MODEL, Embedder, load_embedder
 from .errors import (
     ConfigurationError,
@@ -15,6 +16,7 @@ from .errors import (
     TooLarge,
     Unavailable,
     UnknownIdentity,
+    error_code,
 )
 from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
 from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
@@ -40,6 +42,8 @@ from .types import (
     TagCount,
     TimelineEntry,
     TrendPoint,
+    check_number,
+    check_text,
 )
 
 __all__ = [
@@ -70,6 +74,7 @@ __all__ = [
     "ProgressCallback",
     "QualityReport",
     "QueryFilters",
+    "QueryTrace",
     "Reflection",
     "ReflectionPoint",
     "Scope",
@@ -89,7 +94,12 @@ __all__ = [
     "TrendPoint",
     "Unavailable",
     "UnknownIdentity",
+    "check_number",
     "check_tenant",
+    "check_text",
+    "error_code",
     "load_embedder",
+    "lookup_error",
+    "new_reference",
     "require_scope",
 ]

@@ -32,9 +32,10 @@ from memory_core import (
     Source,
     StoreResult,
     TeamloreError,
+    new_reference,
 )
 
-from .logconfig import configure_logging, new_reference
+from .logconfig import configure_logging
 from .settings import Settings, load_settings
 
 __all__ = ["app", "main"]

@@ -18,9 +18,7 @@ from memory_core import ConfigurationError, CoreOptions, CoreSettings, TenantIde
 from scheduler.config import AlertsSettings
 from webui.config import WebSettings
 
-from .api import ApiSettings
-
-__all__ = ["HttpSettings", "LoggingSettings", "Settings", "load_settings"]
+__all__ = ["ApiSettings", "HttpSettings", "LoggingSettings", "Settings", "load_settings"]
 
 
 def default_data_dir() -> Path:
@@ -49,6 +47,17 @@ class HttpSettings(BaseModel):
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
             raise ValueError("public_url must be an http(s) URL such as https://lore.acme.com")
         return value.rstrip("/")
+
+
+class ApiSettings(BaseModel):
+    """The REST API."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rate_limit_per_minute: int = Field(
+        240, ge=1, description="Requests one API key may make per minute (per process); more get 429."
+    )
+    burst: int = Field(60, ge=1, description="Requests one API key may make at once before the rate applies.")
 
 
 class LoggingSettings(BaseModel):
