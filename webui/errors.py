@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -15,13 +14,15 @@ from memory_core import (
     PermissionDenied,
     Unavailable,
     UnknownIdentity,
+    lookup_error,
+    new_reference,
 )
 
 __all__ = ["page_error"]
 
 logger = logging.getLogger(__name__)
 
-# Looked up along the exception's MRO, so the most specific entry wins (TooLarge -> InvalidInput).
+# Looked up along the exception's MRO (`memory_core.lookup_error`): the most specific entry wins.
 _TABLE: dict[type[BaseException], tuple[int, str, Callable[[Any], str]]] = {
     InvalidInput: (422, "That did not work", lambda e: f"{e}"),
     NotFound: (404, "Not found", lambda e: f"No memory #{e.memory_id}."),
@@ -35,11 +36,10 @@ _TABLE: dict[type[BaseException], tuple[int, str, Callable[[Any], str]]] = {
 
 def page_error(exc: BaseException) -> tuple[int, str, str]:
     """(status, heading, message) for an error page. Unexpected errors get a reference id, logged here."""
-    for klass in type(exc).__mro__:
-        entry = _TABLE.get(klass)
-        if entry is not None:
-            status, heading, render = entry
-            return status, heading, render(exc)
-    ref = secrets.token_hex(3)
+    entry = lookup_error(_TABLE, exc)
+    if entry is not None:
+        status, heading, render = entry
+        return status, heading, render(exc)
+    ref = new_reference()
     logger.error("unexpected error in a web page (ref %s)", ref, exc_info=exc)
     return 500, "Something went wrong", f"Something went wrong (ref {ref})."

@@ -1,7 +1,8 @@
 """A real `teamlore serve` on 127.0.0.1 and one headless Chromium (Debian's), shared by the browser tests.
 
 Playwright for Python drives /usr/bin/chromium (browser downloads are impossible: `.ci/run` installs the
-Debian package). Each test gets a fresh browser context, so cookies never leak between tests.
+Debian package). Each test gets a fresh browser context, so cookies never leak between tests. The server
+lives for the session, the browser for a module (see `browser`).
 """
 
 from __future__ import annotations
@@ -96,7 +97,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API runs it holds an event loop in this thread, and
+# the anyio tests collected after the browser tests need the thread to themselves.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
