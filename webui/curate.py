@@ -64,6 +64,7 @@ def routes(ui: WebUI) -> list[BaseRoute]:
         known = {m.id: m for m in await core.get_many(viewer.tenant, wanted)}
         groups = _groups(report)
         counts = {kind: sum(len(f.memory_ids) for f in found) for kind, found in groups.items()}
+        trend_kinds = sorted({kind for p in report.trend for kind in p.counts} | set(groups))
         return ui.render(
             request,
             viewer,
@@ -76,7 +77,7 @@ def routes(ui: WebUI) -> list[BaseRoute]:
             pair_kinds=_PAIR_KINDS,
             extend_days=_EXTEND_DAYS,
             chart=_chart(report),
-            now=datetime.now(UTC),
+            trend_kinds=trend_kinds,
             notice=ui.notice(request.query_params),
         )
 

@@ -58,3 +58,14 @@ async def test_recent_pages_with_an_offset(core: MemoryCore) -> None:
     newest = [m.id for m in await core.recent("acme", limit=5)]
     assert [m.id for m in await core.recent("acme", limit=2, offset=2)] == newest[2:4]
     assert await core.recent("acme", limit=2, offset=10) == []
+
+
+async def test_trend_points_count_the_findings_of_each_kind(core: MemoryCore) -> None:
+    text = "the staging database password rotation happens every first monday of the month at noon"
+    await core.store("acme", draft(text))
+    await core.store("acme", draft(text + " utc"))
+    saved = await core.quality_report("acme")
+    assert [f.kind for f in saved.findings].count("near_duplicate") == 1
+    later = await core.quality_report("acme", save=False)
+    assert later.trend[-1].counts["near_duplicate"] == 1
+    assert sum(later.trend[-1].counts.values()) == len(saved.findings)

@@ -128,7 +128,11 @@ async def test_trend_chart_after_two_saved_reports(web: Web) -> None:
         svg = page.text[page.text.index("<svg") : page.text.index("</svg>")]
         assert svg.count('<circle class="dot"') == 3  # two saved reports and now
         assert 'role="img"' in svg and "Quality score over 3 reports" in svg
-        assert "The trend as a table" in page.text
+        table = page.text[page.text.index('<table class="table trend">') :]
+        table = table[: table.index("</table>")]
+        assert "near duplicate</th>" in table
+        # two saved reports with the near-duplicate and now: one finding of that kind in each row
+        assert re.findall(r'<td class="num">(\d+)</td></tr>', table) == ["1", "1", "1"]
 
 
 def test_chart_is_pure_svg_with_escaped_labels() -> None:
