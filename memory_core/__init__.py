@@ -18,6 +18,7 @@ from .errors import (
     UnknownIdentity,
     error_code,
 )
+from .hooks import WebhookInfo, Webhooks, webhook_key
 from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
 from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
 from .types import (
@@ -94,6 +95,8 @@ __all__ = [
     "TrendPoint",
     "Unavailable",
     "UnknownIdentity",
+    "WebhookInfo",
+    "Webhooks",
     "check_number",
     "check_tenant",
     "check_text",
@@ -102,4 +105,5 @@ __all__ = [
     "lookup_error",
     "new_reference",
     "require_scope",
+    "webhook_key",
 ]

@@ -63,6 +63,8 @@ class Source(StrEnum):
     CLI = "cli"
     API = "api"
     WEB = "web"
+    WEBHOOK = "webhook"
+    GITHUB = "github"
     IMPORT = "import"
     CORE = "core"
 

@@ -635,6 +635,7 @@ def _register_subcommands() -> None:
     from .cli_alerts import build_alerts_app
     from .cli_keys import build_keys_app
     from .cli_web import build_web_app
+    from .cli_webhooks import build_webhooks_app
 
     app.add_typer(
         build_keys_app(lambda: open_core(_settings())),
@@ -647,6 +648,9 @@ def _register_subcommands() -> None:
         help="Quality alerts and the scheduler's jobs.",
     )
     app.add_typer(discord_app, name="discord")
+    app.add_typer(
+        build_webhooks_app(lambda: open_core(_settings()), lambda: _settings().webhook_key()), name="webhooks"
+    )
     app.add_typer(
         build_web_app(lambda: open_core(_settings()), _public_url, lambda: _settings().web), name="web"
     )

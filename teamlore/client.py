@@ -347,6 +347,7 @@ _BY_STATUS: dict[int, type[APIError]] = {
 _BY_CODE: dict[str, type[APIError]] = {
     "unknownidentity": AuthenticationError,
     "unauthenticated": AuthenticationError,
+    "unauthorized": AuthenticationError,
     "permissiondenied": PermissionDeniedError,
     "forbidden": PermissionDeniedError,
     "notfound": NotFoundError,
@@ -357,6 +358,8 @@ _BY_CODE: dict[str, type[APIError]] = {
     "ratelimited": RateLimitedError,
     "unavailable": UnavailableError,
     "internal": ServerError,
+    "configurationerror": ServerError,
+    "modelmismatch": ServerError,
 }
 
 

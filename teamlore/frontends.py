@@ -15,6 +15,7 @@ from mailer.server import run_smtp
 from mcp_server.http_app import build_mcp_http_app
 from memory_core import ApiKeys, MemoryCore
 from scheduler.runner import run_scheduler
+from webhooks import WebhookReceiver
 from webui import WebUI
 
 from .settings import Settings
@@ -73,6 +74,17 @@ def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Fro
             f"{address}/mcp (API keys)" if web else "needs the web part",
             routes=mcp.routes("/mcp"),
             lifespans=[mcp.lifespan],
+        )
+    )
+
+    hooks = WebhookReceiver(core, settings.webhooks, tenants, settings.webhook_key)
+    github = " and /hooks/github" if settings.webhooks.github_secret else ""
+    out.append(
+        Frontend(
+            "webhooks",
+            web,
+            f"{address}/hooks/{{name}}{github}" if web else "needs the web part",
+            routes=hooks.routes(),
         )
     )
 

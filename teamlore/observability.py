@@ -32,6 +32,8 @@ def _frontend(path: str) -> str:
         return "mcp"
     if path.startswith("/api"):
         return "api"
+    if path.startswith("/hooks"):
+        return "webhooks"
     return "web"
 
 

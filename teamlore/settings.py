@@ -14,8 +14,16 @@ from bots.discord.config import DiscordSettings
 from bots.slack.config import SlackSettings
 from mailer.config import MailSettings
 from mcp_server.config import McpSettings
-from memory_core import ConfigurationError, CoreOptions, CoreSettings, TenantIdentities, TenantMap
+from memory_core import (
+    ConfigurationError,
+    CoreOptions,
+    CoreSettings,
+    TenantIdentities,
+    TenantMap,
+    webhook_key,
+)
 from scheduler.config import AlertsSettings
+from webhooks.config import WebhookSettings
 from webui.config import WebSettings
 
 __all__ = ["ApiSettings", "HttpSettings", "LoggingSettings", "Settings", "load_settings"]
@@ -108,10 +116,18 @@ class Settings(BaseSettings):
         description="Quality alerts, digests and the expiry sweep (docs/scheduler.md).",
     )
     web: WebSettings = Field(default_factory=WebSettings, description="The web app at / (docs/web.md).")
+    webhooks: WebhookSettings = Field(
+        default_factory=WebhookSettings, description="Signed webhooks at /hooks (README: Webhooks)."
+    )
     log: LoggingSettings = Field(default_factory=LoggingSettings, description="Logging.")
 
     def core_settings(self) -> CoreSettings:
         return CoreSettings(data_dir=self.data_dir, database_url=self.database_url, **_fields(self.core))
+
+    def webhook_key(self) -> bytes:
+        """The server key that seals webhook secrets (the setting, else the data directory's key file)."""
+        configured = self.webhooks.secret_key
+        return webhook_key(self.data_dir, configured.get_secret_value() if configured else None)
 
     def tenant_map(self) -> TenantMap:
         return TenantMap(self.tenants)
