@@ -39,7 +39,7 @@ from .errors import page_error
 from .ratelimit import SignInLimiter
 from .sessions import csrf_for, read_session, sign_session
 
-__all__ = ["SECURITY_HEADERS", "Viewer", "WebUI"]
+__all__ = ["SECURITY_HEADERS", "SIGNIN_REASONS", "SignIn", "Viewer", "WebUI", "safe_next"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ SECURITY_HEADERS = {
     "referrer-policy": "same-origin",
     "cross-origin-opener-policy": "same-origin",
 }
-_WHY = {
+SIGNIN_REASONS = {
     "expired": "Your session expired: sign in again to go on.",
     "revoked": "The key of this session was revoked: sign in with another key.",
     "signed-out": "You are signed out.",

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from memory_core import PermissionDenied, TeamloreError, UnknownIdentity
 
-from .app import _WHY, SignIn, WebUI, safe_next
+from .app import SIGNIN_REASONS, SignIn, WebUI, safe_next
 from .sessions import csrf_for, read_link
 
 __all__ = ["routes"]
@@ -32,7 +32,7 @@ def routes(ui: WebUI) -> list[BaseRoute]:
             status,
             csrf=csrf_for(await ui.secret(), value),
             next=safe_next(request.query_params.get("next") or request.query_params.get("then")),
-            why=_WHY.get(request.query_params.get("why", "")),
+            why=SIGNIN_REASONS.get(request.query_params.get("why", "")),
             error=error,
             token=token,
         )
