@@ -130,6 +130,15 @@ def test_unmapped_repository_is_refused_and_nothing_stored(hook_server: HookServ
     assert answer.status_code == 403
     assert "not connected to any teamlore tenant" in answer.json()["detail"]
     assert {t: hook_server.count(t) for t in hook_server.readers} == counts
+    assert ingest_failures(hook_server, "(none)") >= 1  # counted for the operator, under no tenant
+
+
+def ingest_failures(server: HookServer, tenant: str) -> float:
+    scrape = httpx.get(f"{server.url}/metrics", timeout=30).text
+    line = next(
+        x for x in scrape.splitlines() if x.startswith(f'teamlore_ingest_failures{{tenant="{tenant}"}}')
+    )
+    return float(line.rsplit(" ", 1)[1])
 
 
 def test_form_encoded_deliveries_work_too(hook_server: HookServer) -> None:
