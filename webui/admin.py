@@ -8,12 +8,12 @@ from starlette.routing import BaseRoute, Route
 
 from memory_core import InvalidInput, Scope
 
-from .app import Viewer, WebUI
+from .frame import Frame, Viewer
 
 __all__ = ["routes"]
 
 
-def routes(ui: WebUI) -> list[BaseRoute]:
+def routes(ui: Frame) -> list[BaseRoute]:
     core, keys = ui.core, ui.keys
 
     @ui.page(Scope.ADMIN, "read the audit log")

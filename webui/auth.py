@@ -12,13 +12,13 @@ from starlette.routing import BaseRoute, Route
 
 from memory_core import PermissionDenied, TeamloreError, UnknownIdentity
 
-from .app import SIGNIN_REASONS, SignIn, WebUI, safe_next
+from .frame import SIGNIN_REASONS, Frame, SignIn, safe_next
 from .sessions import csrf_for, read_link
 
 __all__ = ["routes"]
 
 
-def routes(ui: WebUI) -> list[BaseRoute]:
+def routes(ui: Frame) -> list[BaseRoute]:
     async def form_page(
         request: Request, *, error: str | None = None, status: int = 200, token: str | None = None
     ) -> Response:

@@ -11,9 +11,9 @@ from starlette.routing import BaseRoute, Route
 
 from memory_core import Finding, InvalidInput, MemoryPatch, QualityReport, QueryFilters, Scope
 
-from .app import Viewer, WebUI
 from .chart import ChartPoint, trend_svg
 from .forms import FieldErrors, extended, parse_date, parse_tags
+from .frame import Frame, Viewer
 
 __all__ = ["routes"]
 
@@ -54,7 +54,7 @@ def _reflect_inputs(params: Mapping[str, str]) -> tuple[str | None, QueryFilters
     return values["topic"] or None, filters, values
 
 
-def routes(ui: WebUI) -> list[BaseRoute]:
+def routes(ui: Frame) -> list[BaseRoute]:
     core = ui.core
 
     @ui.page()

@@ -11,8 +11,8 @@ from starlette.routing import BaseRoute, Route
 
 from memory_core import Duplicate, Importance, InvalidInput, Memory, Scope, Source
 
-from .app import Viewer, WebUI
 from .forms import MODES, FieldErrors, SearchForm, draft_from, filters_from, patch_from
+from .frame import Frame, Viewer
 
 __all__ = ["routes"]
 
@@ -41,7 +41,7 @@ def _core_error_fields(exc: Exception) -> dict[str, str]:
     return {"text": str(exc)}
 
 
-def routes(ui: WebUI) -> list[BaseRoute]:
+def routes(ui: Frame) -> list[BaseRoute]:
     core = ui.core
     choices: dict[str, Any] = {"sources": list(Source), "modes": MODES, "importances": list(Importance)}
 
