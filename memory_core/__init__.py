@@ -18,6 +18,7 @@ from .errors import (
     UnknownIdentity,
     error_code,
 )
+from .files import permission_problems
 from .hooks import WebhookInfo, Webhooks, webhook_key
 from .hygiene import redact_secrets
 from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
@@ -106,6 +107,7 @@ __all__ = [
     "load_embedder",
     "lookup_error",
     "new_reference",
+    "permission_problems",
     "redact_secrets",
     "require_scope",
     "scrub_text",

@@ -564,6 +564,7 @@ def check(as_json: JsonOption = False) -> None:
     else:
         for item in report["checks"]:
             mark = "[green]ok[/green]" if item["ok"] else "[red]FAIL[/red]"
+            mark = "[yellow]warn[/yellow]" if item.get("warn") else mark
             out.print(f"{mark:>20}  {item['name']}: {item['detail']}", highlight=False)
         for part in report["frontends"]:
             state = "[green]enabled[/green]" if part["enabled"] else "[dim]off[/dim]"
