@@ -22,6 +22,7 @@ from .files import permission_problems
 from .hooks import WebhookInfo, Webhooks, webhook_key
 from .hygiene import redact_secrets
 from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
+from .ratelimit import RateLimiter
 from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
 from .types import (
     Actor,
@@ -79,6 +80,7 @@ __all__ = [
     "QualityReport",
     "QueryFilters",
     "QueryTrace",
+    "RateLimiter",
     "Reflection",
     "ReflectionPoint",
     "Scope",
