@@ -87,6 +87,21 @@ def build_all(
         hooks = WebhookReceiver(core, settings.webhooks, tenants, settings.webhook_key)
         out.append(Frontend("webhooks", web, hooks_why, routes=hooks.routes()))
 
+    ui = settings.web.enabled and web
+    ui_why = (
+        f"{settings.http.public_url or address}/ (sign in with an API key)"
+        if ui
+        else ("TEAMLORE_WEB__ENABLED is false" if web else "needs the web part")
+    )
+    if describe_only:
+        out.append(Frontend("webui", ui, ui_why))
+    else:
+        from memory_core import ApiKeys
+        from webui import WebUI
+
+        webui = WebUI(core, ApiKeys(core), settings.web, public_url=settings.http.public_url)
+        out.append(Frontend("webui", ui, ui_why, mounts=[("/", webui.app)]))
+
     slack = settings.slack
     if not slack.enabled:
         out.append(
@@ -156,7 +171,11 @@ def build_all(
         from scheduler.runner import run_scheduler
 
         service = functools.partial(
-            run_scheduler, core, alerts, tenants=tenants.tenants if not tenants.is_open else []
+            run_scheduler,
+            core,
+            alerts,
+            tenants=tenants.tenants if not tenants.is_open else [],
+            web_url=settings.http.public_url,
         )
     out.append(
         Frontend(

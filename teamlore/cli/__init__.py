@@ -13,6 +13,7 @@ from . import memories, service
 from .alerts import build_alerts_app
 from .keys import build_keys_app
 from .runner import open_core, run, with_core
+from .web import build_web_app
 from .webhooks import build_webhooks_app
 
 __all__ = ["app", "main", "open_core", "run", "with_core"]
@@ -31,6 +32,7 @@ app.add_typer(build_keys_app(), name="keys", help="API keys for MCP over HTTP an
 app.add_typer(build_alerts_app(), name="alerts", help="Quality alerts and the scheduler's jobs.")
 app.add_typer(service.discord_app, name="discord")
 app.add_typer(build_webhooks_app(), name="webhooks")
+app.add_typer(build_web_app(), name="web")
 
 
 def main() -> None:

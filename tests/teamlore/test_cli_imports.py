@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 MODEL = {"torch", "sentence_transformers", "transformers", "onnxruntime"}
 # (apscheduler is not here: the settings use its cron parser to check the schedules.)
-FRONTENDS = {"discord", "slack_bolt", "slack_sdk", "mcp", "aiosmtpd", "uvicorn"}
+FRONTENDS = {"discord", "slack_bolt", "slack_sdk", "mcp", "aiosmtpd", "uvicorn", "jinja2"}
 HEAVY = MODEL | FRONTENDS | {"faiss"}
 
 # Runs one command as the `teamlore` script would, then reports which heavy top-level modules it
@@ -121,7 +121,17 @@ def test_the_import_probe_sees_a_heavy_import(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "package",
-    ["memory_core", "bots", "bots.discord", "bots.slack", "mcp_server", "scheduler", "mailer", "webhooks"],
+    [
+        "memory_core",
+        "bots",
+        "bots.discord",
+        "bots.slack",
+        "mcp_server",
+        "scheduler",
+        "mailer",
+        "webhooks",
+        "webui",
+    ],
 )
 def test_every_public_name_resolves_in_a_fresh_process(package: str) -> None:
     """The packages resolve their public names on first use: each still names what it always did."""
