@@ -22,7 +22,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 MODEL = {"torch", "sentence_transformers", "transformers", "onnxruntime"}
 # (apscheduler is not here: the settings use its cron parser to check the schedules.)
-FRONTENDS = {"discord", "slack_bolt", "slack_sdk", "mcp", "aiosmtpd", "uvicorn", "jinja2"}
+FRONTENDS = {
+    "discord",
+    "slack_bolt",
+    "slack_sdk",
+    "mcp",
+    "aiosmtpd",
+    "uvicorn",
+    "webui.app",
+    "webhooks.receiver",
+}
 HEAVY = MODEL | FRONTENDS | {"faiss"}
 
 # Runs one command as the `teamlore` script would, then reports which heavy top-level modules it
