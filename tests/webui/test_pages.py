@@ -11,7 +11,7 @@ from markupsafe import escape
 from memory_core import Importance, MemoryCore, MemoryPatch, Scope, Source
 from memory_core.testing import draft
 
-from .conftest import Web, make_web, post
+from .conftest import Web, csrf_of, make_web, post
 
 pytestmark = pytest.mark.anyio
 
@@ -321,3 +321,15 @@ async def test_every_page_for_every_scope(web: Web, scope: Scope) -> None:
     async with web.client() as anonymous:
         for url in PAGES:
             assert (await anonymous.get(url)).status_code == 303, url
+
+
+async def test_too_long_text_and_too_large_forms(web: Web) -> None:
+    async with await web.signed_in(Scope.WRITE) as client:
+        long = await post(client, "/store", "/store", {"text": "word " * 5000})
+        assert long.status_code == 422 and 'id="e-text"' in long.text and "characters" in long.text
+        huge = await post(client, "/store", "/store", {"text": "x" * 2_000_000})
+        assert huge.status_code == 413 and "over 1,048,576 bytes" in huge.text
+        page = await client.get("/signin")
+        too_big = await client.post("/signin", data={"key": "k" * 2_000_000, "csrf": csrf_of(page.text)})
+        assert too_big.status_code == 413
+    assert await web.core.recent("default") == []
