@@ -378,9 +378,9 @@ class MemoryCore:
         return None if row is None else row_to_memory(row)
 
     async def recent(
-        self, tenant: str, *, limit: int = 20, filters: QueryFilters | None = None
+        self, tenant: str, *, limit: int = 20, offset: int = 0, filters: QueryFilters | None = None
     ) -> list[Memory]:
-        """The newest memories first, filtered like a query (expired hidden by default)."""
+        """The newest memories first, filtered like a query (expired hidden by default); `offset` pages."""
         check_tenant(tenant)
         where = conditions(tenant, filters or QueryFilters(), utcnow())
         async with self._db.read() as conn:
@@ -389,6 +389,7 @@ class MemoryCore:
                 .where(*where)
                 .order_by(memory_table.c.created_at.desc(), memory_table.c.id.desc())
                 .limit(max(1, min(limit, 1000)))
+                .offset(max(0, offset))
             )
             return [row_to_memory(r) for r in rows.mappings()]
 

@@ -627,9 +627,15 @@ def discord_invite() -> None:
     sys.stdout.write(invite_url(settings.discord.application_id) + "\n")
 
 
+def _public_url() -> str:
+    http = _settings().http
+    return http.public_url or f"http://{http.host}:{http.port}"
+
+
 def _register_subcommands() -> None:
     from .cli_alerts import build_alerts_app
     from .cli_keys import build_keys_app
+    from .cli_web import build_web_app
     from .cli_webhooks import build_webhooks_app
 
     app.add_typer(
@@ -645,6 +651,9 @@ def _register_subcommands() -> None:
     app.add_typer(discord_app, name="discord")
     app.add_typer(
         build_webhooks_app(lambda: open_core(_settings()), lambda: _settings().webhook_key()), name="webhooks"
+    )
+    app.add_typer(
+        build_web_app(lambda: open_core(_settings()), _public_url, lambda: _settings().web), name="web"
     )
 
 
