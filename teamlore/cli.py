@@ -644,7 +644,9 @@ def _register_subcommands() -> None:
         help="API keys for MCP over HTTP and REST.",
     )
     app.add_typer(
-        build_alerts_app(lambda: open_core(_settings()), lambda: _settings().alerts),
+        build_alerts_app(
+            lambda: open_core(_settings()), lambda: _settings().alerts, lambda: _settings().http.public_url
+        ),
         name="alerts",
         help="Quality alerts and the scheduler's jobs.",
     )

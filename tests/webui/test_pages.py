@@ -11,7 +11,7 @@ from markupsafe import escape
 from memory_core import Importance, MemoryCore, MemoryPatch, Scope, Source
 from memory_core.testing import draft
 
-from .conftest import Web, make_web, post
+from .conftest import Web, csrf_of, make_web, post
 
 pytestmark = pytest.mark.anyio
 
@@ -287,3 +287,49 @@ async def test_unknown_pages_and_the_other_parts_of_the_server(web: Web) -> None
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         assert (await client.get("/")).headers["location"] == "/search"
         assert (await client.get("/static/style.css")).headers["content-type"].startswith("text/css")
+
+
+# Every page a GET reaches, and what each scope gets there (200 shown, 403 refused).
+PAGES = {
+    "/search": (200, 200, 200),
+    "/search?q=fact": (200, 200, 200),
+    "/recent": (200, 200, 200),
+    "/tags": (200, 200, 200),
+    "/stats": (200, 200, 200),
+    "/memories/1": (200, 200, 200),
+    "/quality": (200, 200, 200),
+    "/reflect": (200, 200, 200),
+    "/reflect?topic=fact": (200, 200, 200),
+    "/store": (403, 200, 200),
+    "/memories/1/edit": (403, 403, 200),  # the writer's key did not store #1
+    "/memories/1/forget": (403, 403, 200),
+    "/admin/audit": (403, 403, 200),
+    "/admin/keys": (403, 403, 200),
+}
+
+
+@pytest.mark.parametrize("scope", [Scope.READ, Scope.WRITE, Scope.ADMIN])
+async def test_every_page_for_every_scope(web: Web, scope: Scope) -> None:
+    await web.core.store("default", draft("A fact for every page"))
+    async with await web.signed_in(scope) as client:
+        for url, statuses in PAGES.items():
+            page = await client.get(url)
+            expected = statuses[[Scope.READ, Scope.WRITE, Scope.ADMIN].index(scope)]
+            assert page.status_code == expected, (url, scope, page.text[-400:])
+            assert page.headers["content-type"].startswith("text/html")
+            assert "<main" in page.text
+    async with web.client() as anonymous:
+        for url in PAGES:
+            assert (await anonymous.get(url)).status_code == 303, url
+
+
+async def test_too_long_text_and_too_large_forms(web: Web) -> None:
+    async with await web.signed_in(Scope.WRITE) as client:
+        long = await post(client, "/store", "/store", {"text": "word " * 5000})
+        assert long.status_code == 422 and 'id="e-text"' in long.text and "characters" in long.text
+        huge = await post(client, "/store", "/store", {"text": "x" * 2_000_000})
+        assert huge.status_code == 413 and "over 1,048,576 bytes" in huge.text
+        page = await client.get("/signin")
+        too_big = await client.post("/signin", data={"key": "k" * 2_000_000, "csrf": csrf_of(page.text)})
+        assert too_big.status_code == 413
+    assert await web.core.recent("default") == []
