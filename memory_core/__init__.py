@@ -18,8 +18,11 @@ from .errors import (
     UnknownIdentity,
     error_code,
 )
+from .files import permission_problems
 from .hooks import WebhookInfo, Webhooks, webhook_key
+from .hygiene import redact_secrets
 from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
+from .ratelimit import RateLimiter
 from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
 from .types import (
     Actor,
@@ -45,6 +48,7 @@ from .types import (
     TrendPoint,
     check_number,
     check_text,
+    scrub_text,
 )
 
 __all__ = [
@@ -76,6 +80,7 @@ __all__ = [
     "QualityReport",
     "QueryFilters",
     "QueryTrace",
+    "RateLimiter",
     "Reflection",
     "ReflectionPoint",
     "Scope",
@@ -104,6 +109,9 @@ __all__ = [
     "load_embedder",
     "lookup_error",
     "new_reference",
+    "permission_problems",
+    "redact_secrets",
     "require_scope",
+    "scrub_text",
     "webhook_key",
 ]

@@ -39,6 +39,7 @@ __all__ = [
     "check_number",
     "check_text",
     "has_visible",
+    "scrub_text",
 ]
 
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -62,6 +63,7 @@ class Source(StrEnum):
     MCP = "mcp"
     CLI = "cli"
     API = "api"
+    WEB = "web"
     WEBHOOK = "webhook"
     GITHUB = "github"
     IMPORT = "import"
@@ -108,6 +110,16 @@ def check_text(value: str, what: str = "text", *, required: bool = True) -> str:
     if required and not has_visible(value):
         raise InvalidInput(f"the {what} has no visible character: there is nothing to remember")
     return value
+
+
+def scrub_text(value: str) -> str:
+    """`value` without what `check_text` refuses (lone surrogates, control characters but tab and newline).
+
+    For front-ends that ingest third-party content (a mail's body): they keep the readable rest rather
+    than refuse the whole. Input a person typed is checked, not scrubbed.
+    """
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", _SURROGATE.sub("\ufffd", value))
 
 
 def check_number(value: float, what: str) -> float:
@@ -443,10 +455,13 @@ class Finding(BaseModel):
 
 
 class TrendPoint(BaseModel):
+    """One earlier report: when, its score, and how many findings of each kind it had."""
+
     model_config = _Frozen
 
     at: datetime
     score: int
+    counts: dict[str, int] = Field(default_factory=dict)
 
 
 class QualityReport(BaseModel):

@@ -66,9 +66,12 @@ def _deliveries_table(deliveries: list[Delivery]) -> Table:
     return table
 
 
-def build_alerts_app(open_core: OpenCore, load_settings: LoadSettings) -> typer.Typer:
+def build_alerts_app(
+    open_core: OpenCore, load_settings: LoadSettings, web_url: Callable[[], str | None] = lambda: None
+) -> typer.Typer:
     """The `alerts` sub-app. `load_settings` returns the TEAMLORE_ALERTS__ section; `open_core` opens
-    the core (only `run` and `status` need it: `test` talks to the notifiers alone)."""
+    the core (only `run` and `status` need it: `test` talks to the notifiers alone); `web_url` is
+    TEAMLORE_HTTP__PUBLIC_URL, so what `run` posts links to the web app as the scheduler's posts do."""
     app = typer.Typer(
         name="alerts",
         help="Quality alerts and digests: test the notifiers, run a job now, show the schedule.",
@@ -139,7 +142,8 @@ def build_alerts_app(open_core: OpenCore, load_settings: LoadSettings) -> typer.
                 store = SchedulerStore.for_async_url(core.settings.resolved_database_url)
                 try:
                     await store.create()
-                    runtime = JobRuntime(core, settings, build_notifiers(settings, client), store)
+                    notifiers = build_notifiers(settings, client)
+                    runtime = JobRuntime(core, settings, notifiers, store, web_url=web_url())
                     return await _run_job(runtime, job, tenant)
                 finally:
                     await store.dispose()
