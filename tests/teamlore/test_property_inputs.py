@@ -246,7 +246,15 @@ def test_cli_store_never_crashes_and_stores_only_clean_fields(
     data = tmp_path_factory.mktemp("cli")
     env = {"TEAMLORE_DATA_DIR": str(data), "TEAMLORE_CORE__EMBEDDING_MODEL": "test-hashing"}
     # "--" ends the options: a text starting with "-" is still the text.
-    args = ["store", f"--tag={tag}", "--redact", "--json", *([f"--title={title}"] if title else []), "--", text]
+    args = [
+        "store",
+        f"--tag={tag}",
+        "--redact",
+        "--json",
+        *([f"--title={title}"] if title else []),
+        "--",
+        text,
+    ]
     result = CliRunner().invoke(app, args, env=env)
     assert result.exit_code in (0, 1), result.output
     assert "Traceback" not in result.output and "internal" not in result.output
