@@ -16,7 +16,7 @@ from memory_core import MemoryCore
 from memory_core.testing import draft, open_test_core
 from scheduler import AlertsSettings
 from scheduler.notifiers import SIGNATURE_HEADER, sign
-from teamlore.cli_alerts import build_alerts_app
+from teamlore.cli.alerts import build_alerts_app
 from tests.scheduler.conftest import DISCORD_HOOK, SECRET, SLACK_API, SLACK_HOOK, WEBHOOK, all_notifiers
 
 runner = CliRunner()

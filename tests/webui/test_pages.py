@@ -333,3 +333,30 @@ async def test_too_long_text_and_too_large_forms(web: Web) -> None:
         too_big = await client.post("/signin", data={"key": "k" * 2_000_000, "csrf": csrf_of(page.text)})
         assert too_big.status_code == 413
     assert await web.core.recent("default") == []
+
+
+async def test_unexpected_and_transient_errors_become_pages(
+    web: Web, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from memory_core import Unavailable
+
+    async with await web.signed_in(Scope.READ) as client:
+
+        async def broken(*_args: object, **_kwargs: object) -> None:
+            raise RuntimeError("a bug with a secret detail")
+
+        monkeypatch.setattr(web.core, "stats", broken)
+        with caplog.at_level("ERROR", logger="webui.errors"):
+            page = await client.get("/stats")
+        assert page.status_code == 500 and "a secret detail" not in page.text
+        ref = re.search(r"Something went wrong \(ref ([0-9a-f]{6})\)\.", page.text)
+        assert ref and ref.group(1) in caplog.text
+
+        async def busy(*_args: object, **_kwargs: object) -> None:
+            raise Unavailable("the memory database is busy")
+
+        monkeypatch.setattr(web.core, "list_tags", busy)
+        page = await client.get("/tags")
+        assert page.status_code == 503 and "Memory is busy, try again in a minute." in page.text
+        wrong_method = await client.post("/search")
+        assert wrong_method.status_code == 405 and "<main" in wrong_method.text
