@@ -86,6 +86,9 @@ def _future(expires: datetime | None, now: datetime) -> datetime | None:
 
 def draft_from(form: Mapping[str, str], actor: Actor, now: datetime) -> MemoryDraft:
     """The store form -> a draft written by `actor` through the web."""
+    replaces = _get(form, "supersedes").lstrip("#")
+    if replaces and (not replaces.isdigit() or len(replaces) > 18):
+        raise FieldErrors({"supersedes": "give the id of the memory this one replaces, e.g. 42"})
     try:
         return MemoryDraft(
             text=_get(form, "text"),
@@ -97,6 +100,7 @@ def draft_from(form: Mapping[str, str], actor: Actor, now: datetime) -> MemoryDr
             author=actor.display,
             author_id=actor.id,
             expires_at=_future(parse_date(_get(form, "expires"), "expires", end_of_day=True), now),
+            supersedes=int(replaces) if replaces else None,
         )
     except ValidationError as exc:
         raise FieldErrors(errors_of(exc)) from None
