@@ -15,11 +15,13 @@ __all__ = [
     "Conflict",
     "ExportRecord",
     "Finding",
+    "FindingFix",
     "Hit",
     "Importance",
     "Memory",
     "MemoryDraft",
     "MemoryPatch",
+    "PossibleConflict",
     "QualityReport",
     "QueryFilters",
     "Reflection",
@@ -177,6 +179,17 @@ class Memory(BaseModel):
         return self.expires_at is not None and self.expires_at <= now
 
 
+class PossibleConflict(BaseModel):
+    """A stored memory the new one may contradict: who wrote it, when, and why the core thinks so."""
+
+    model_config = _Frozen
+
+    id: int
+    author: str | None
+    created_at: datetime
+    reason: str
+
+
 class StoreResult(BaseModel):
     """The answer to a store: the memory, or the existing one when the text was already stored."""
 
@@ -187,6 +200,7 @@ class StoreResult(BaseModel):
     duplicate_of: int | None = None
     near_duplicates: tuple[int, ...] = ()
     redacted: tuple[str, ...] = ()
+    contradicts: tuple[PossibleConflict, ...] = ()  # stored memories this one may contradict
 
     @property
     def id(self) -> int:
@@ -205,7 +219,7 @@ class QueryFilters(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
     include_expired: bool = False
-    include_superseded: bool = True
+    include_superseded: bool = False
 
 
 class ScoreBreakdown(BaseModel):
@@ -303,12 +317,30 @@ class TimelineEntry(BaseModel):
 
 
 class Conflict(BaseModel):
-    """Memories that may contradict each other, and why the core thinks so."""
+    """Memories that may contradict each other, and why the core thinks so.
+
+    `newer` is the later memory of the pair; `current` the one that states the current position (the
+    newer one, unless the older was restated after it) and `position` what it says.
+    """
 
     model_config = _Frozen
 
     ids: tuple[int, ...]
     reason: str
+    newer: int | None = None
+    current: int | None = None
+    position: str | None = None
+
+
+class FindingFix(BaseModel):
+    """The one-click fix of a finding: mark `memory_id` as superseded by `superseded_by`."""
+
+    model_config = _Frozen
+
+    action: str = "supersede"
+    memory_id: int
+    superseded_by: int
+
 
 
 class Reflection(BaseModel):
@@ -348,6 +380,7 @@ class Finding(BaseModel):
     memory_ids: tuple[int, ...]
     message: str
     hint: str
+    fix: FindingFix | None = None
 
 
 class TrendPoint(BaseModel):
