@@ -14,7 +14,7 @@ and what is not:
   their vector); the 1M corpus is written straight into the core's tables (internal schema: `import_`
   would take over half an hour here) and the first `MemoryCore.open` builds its HNSW index from SQL,
   which is timed; query latency always embeds the question with the real, uncached model;
-* HNSW recall@10 reads the tenant's live index (`core._indexes`, internal) and compares it with exact
+* HNSW recall@10 reads the tenant's live index (`core._index`, internal) and compares it with exact
   inner products over the same vectors;
 * `teamlore serve` start-to-ready and resident memory are measured on a real subprocess polling
   GET /readyz; the process's VmRSS is read from /proc.
@@ -49,6 +49,7 @@ from memory_core import (
     ExportRecord,
     MemoryCore,
     MemoryDraft,
+    QueryTrace,
     Source,
 )
 
@@ -312,65 +313,26 @@ async def _latency(core: MemoryCore, questions: Sequence[str], *, warmup: int = 
 
 
 async def _stages(core: MemoryCore, questions: Sequence[str]) -> dict[str, float]:
-    """Where a query's time goes: p50 ms of each stage (wraps core internals for the duration)."""
-    import memory_core.core as core_module
-
+    """Where a query's time goes: p50 ms of each stage, as the core's own `QueryTrace` reports them."""
     seconds: dict[str, list[float]] = {}
-
-    def timed(label: str, function: Callable[..., Any], *, is_async: bool) -> Callable[..., Any]:
-        if is_async:
-
-            async def wrapper_async(*args: Any, **kwargs: Any) -> Any:
-                started = time.perf_counter()
-                try:
-                    return await function(*args, **kwargs)
-                finally:
-                    seconds.setdefault(label, []).append(time.perf_counter() - started)
-
-            return wrapper_async
-
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                seconds.setdefault(label, []).append(time.perf_counter() - started)
-
-        return wrapper
-
-    index = core._indexes.tenants[TENANT]
-    patches: list[tuple[Any, str, Any]] = [
-        (core._batcher, "embed_one", timed("question embedding", core._batcher.embed_one, is_async=True)),
-        (core, "sync", timed("index catch-up (sync)", core.sync, is_async=True)),
-        (core._keyword, "search", timed("keyword search", core._keyword.search, is_async=True)),
-        (index, "search", timed("vector search (FAISS)", index.search, is_async=False)),
-        (core_module, "refine", timed("dates and context", vars(core_module)["refine"], is_async=True)),
-    ]
-    originals = [(target, name, getattr(target, name)) for target, name, _ in patches]
-    for target, name, replacement in patches:
-        setattr(target, name, replacement)
     total = []
-    try:
-        for q in questions:
-            started = time.perf_counter()
-            await core.query(TENANT, q, limit=5, record=False)
-            total.append(time.perf_counter() - started)
-    finally:
-        for target, name, original in originals:
-            if name in vars(target) and target is not core_module:
-                delattr(target, name)
-            else:
-                setattr(target, name, original)
+    for q in questions:
+        trace = QueryTrace()
+        started = time.perf_counter()
+        await core.query(TENANT, q, limit=5, record=False, trace=trace)
+        total.append(time.perf_counter() - started)
+        for label, spent in trace.stages.items():
+            seconds.setdefault(label, []).append(spent)
     out = {label: round(percentile(values, 50) * 1000, 2) for label, values in seconds.items()}
     out["whole query"] = round(percentile(total, 50) * 1000, 2)
-    out["the rest (row loading, fusion, transactions)"] = round(
+    out["the rest (query log, transactions)"] = round(
         out["whole query"] - sum(v for k, v in out.items() if k != "whole query"), 2
     )
     return out
 
 
 def _hnsw_recall(core: MemoryCore, query_vectors: np.ndarray, k: int = 10) -> dict[str, Any]:
-    index = core._indexes.tenants[TENANT]  # internal, on purpose: recall is a property of the index
+    index = core._index.indexes.tenants[TENANT]  # internal, on purpose: recall is a property of the index
     ids, vectors = index.vectors_for_rebuild()
     scores = query_vectors @ vectors.T
     score_of = [dict(zip(ids, row.tolist(), strict=True)) for row in scores]

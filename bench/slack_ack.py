@@ -29,9 +29,9 @@ import httpx
 from starlette.applications import Starlette
 
 from bots.slack import SlackBot, SlackSettings
-from bots.slack.testing import RecordingSlack, serve_asgi, signed_headers, slash_command
 from memory_core import Embedder, TenantMap, load_embedder
 from memory_core.testing import open_test_core
+from tests.bots.slack.fake_slack import RecordingSlack, serve_asgi, signed_headers, slash_command
 
 __all__ = ["RoundReport", "main", "measure"]
 

@@ -9,7 +9,6 @@ add their own protocol errors (a Discord cooldown, say) in their own `errors.py`
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 
 from memory_core import (
@@ -21,11 +20,13 @@ from memory_core import (
     TeamloreError,
     Unavailable,
     UnknownIdentity,
+    lookup_error,
+    new_reference,
 )
 
 from .replies import ErrorReply
 
-__all__ = ["CHAT_ERRORS", "error_reply", "new_ref"]
+__all__ = ["CHAT_ERRORS", "error_reply"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,50 +36,51 @@ def _sentence(error: BaseException) -> str:
     return text[:1].upper() + text[1:] + "." if text else ""
 
 
-def _invalid(error: TeamloreError, action: str) -> str:
-    return f"Can't {action} that: {str(error).strip().rstrip('.')}."
+def _invalid(error: TeamloreError, action: str) -> ErrorReply:
+    return ErrorReply(f"Can't {action} that: {str(error).strip().rstrip('.')}.")
 
 
-def _not_found(error: TeamloreError, action: str) -> str:
-    return f"No memory #{error.memory_id}." if isinstance(error, NotFound) else "No such memory."
+def _not_found(error: TeamloreError, action: str) -> ErrorReply:
+    return ErrorReply(f"No memory #{error.memory_id}." if isinstance(error, NotFound) else "No such memory.")
 
 
-def _duplicate(error: TeamloreError, action: str) -> str:
-    return (
+def _duplicate(error: TeamloreError, action: str) -> ErrorReply:
+    return ErrorReply(
         f"Already remembered as #{error.existing_id}."
         if isinstance(error, Duplicate)
         else "Already remembered."
     )
 
 
-def _unknown_identity(error: TeamloreError, action: str) -> str:
-    return f"{_sentence(error)} Ask an admin to add it to teamlore's tenant map."
+def _unknown_identity(error: TeamloreError, action: str) -> ErrorReply:
+    return ErrorReply(f"{_sentence(error)} Ask an admin to add it to teamlore's tenant map.")
 
 
-def _denied(error: TeamloreError, action: str) -> str:
-    return f"Not allowed: {str(error).strip().rstrip('.')}."
+def _denied(error: TeamloreError, action: str) -> ErrorReply:
+    return ErrorReply(f"Not allowed: {str(error).strip().rstrip('.')}.")
 
 
-def _busy(error: TeamloreError, action: str) -> str:
-    return "Memory is busy, try again in a minute."
+def _busy(error: TeamloreError, action: str) -> ErrorReply:
+    return ErrorReply("Memory is busy, try again in a minute.")
 
 
-# Most specific first: the first row whose type matches decides the words. None means "log it with a
-# reference id": a configuration problem needs a person to read the log, like an unexpected error.
-CHAT_ERRORS: tuple[tuple[type[TeamloreError], Callable[[TeamloreError, str], str] | None], ...] = (
-    (InvalidInput, _invalid),
-    (NotFound, _not_found),
-    (Duplicate, _duplicate),
-    (UnknownIdentity, _unknown_identity),
-    (PermissionDenied, _denied),
-    (Unavailable, _busy),
-    (ConfigurationError, None),
-)
+def _misconfigured(error: TeamloreError, action: str) -> ErrorReply:
+    # A person must read the log, as for an unexpected error: hence a reference id.
+    ref = new_reference()
+    logger.error("teamlore is misconfigured (ref %s): %s", ref, error)
+    return ErrorReply(f"teamlore is not set up right; an admin must check the log (ref {ref}).", ref)
 
 
-def new_ref() -> str:
-    """A short reference id that a user can quote and an operator can grep for."""
-    return secrets.token_hex(3)
+# Looked up along the error's MRO (`memory_core.lookup_error`): the most specific class listed wins.
+CHAT_ERRORS: dict[type[BaseException], Callable[[TeamloreError, str], ErrorReply]] = {
+    InvalidInput: _invalid,
+    NotFound: _not_found,
+    Duplicate: _duplicate,
+    UnknownIdentity: _unknown_identity,
+    PermissionDenied: _denied,
+    Unavailable: _busy,
+    ConfigurationError: _misconfigured,
+}
 
 
 def error_reply(error: BaseException, *, action: str = "do") -> ErrorReply:
@@ -86,16 +88,9 @@ def error_reply(error: BaseException, *, action: str = "do") -> ErrorReply:
 
     Expected core errors become their table entry; anything else is logged with a fresh reference id.
     """
-    if isinstance(error, TeamloreError):
-        for error_type, words in CHAT_ERRORS:
-            if isinstance(error, error_type):
-                if words is not None:
-                    return ErrorReply(words(error, action))
-                ref = new_ref()
-                logger.error("teamlore is misconfigured (ref %s): %s", ref, error)
-                return ErrorReply(
-                    f"teamlore is not set up right; an admin must check the log (ref {ref}).", ref
-                )
-    ref = new_ref()
+    reply = lookup_error(CHAT_ERRORS, error)
+    if reply is not None and isinstance(error, TeamloreError):
+        return reply(error, action)
+    ref = new_reference()
     logger.error("unexpected error while trying to %s (ref %s)", action, ref, exc_info=error)
     return ErrorReply(f"Something went wrong (ref {ref}).", ref)

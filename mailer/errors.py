@@ -13,7 +13,6 @@ also written to the log with the traceback.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +25,8 @@ from memory_core import (
     TooLarge,
     Unavailable,
     UnknownIdentity,
+    lookup_error,
+    new_reference,
 )
 
 __all__ = ["MalformedMail", "SenderNotAllowed", "is_refusal", "smtp_reply"]
@@ -43,7 +44,7 @@ class SenderNotAllowed(PermissionDenied):
     """The envelope sender is not on the sender allowlist."""
 
 
-# The one table. Looked up along the exception's MRO, so the most specific entry wins
+# The one table. Looked up along the exception's MRO (`memory_core.lookup_error`): the most specific wins
 # (UnknownIdentity before PermissionDenied, TooLarge and MalformedMail before InvalidInput).
 _REPLIES: dict[type[BaseException], Callable[[Any], str]] = {
     UnknownIdentity: lambda e: "550 5.1.1 Unknown recipient: no teamlore memory receives mail here",
@@ -68,13 +69,12 @@ def _clean(reply: str) -> str:
 
 def smtp_reply(error: BaseException) -> str:
     """The SMTP reply line for `error`; unexpected errors are logged with the reference id they get."""
-    for kind in type(error).__mro__:
-        render = _REPLIES.get(kind)
-        if render is not None:
-            if isinstance(error, ConfigurationError):
-                logger.error("mail refused for now, configuration problem: %s", error)
-            return _clean(render(error))
-    ref = secrets.token_hex(3)
+    render = lookup_error(_REPLIES, error)
+    if render is not None:
+        if isinstance(error, ConfigurationError):
+            logger.error("mail refused for now, configuration problem: %s", error)
+        return _clean(render(error))
+    ref = new_reference()
     logger.error("unexpected error while handling mail (ref %s)", ref, exc_info=error)
     return f"451 4.3.0 Internal error, try again later (ref {ref})"
 

@@ -1,31 +1,25 @@
-"""`python -m mcp_server --data-dir DIR [--tenant T]`: MCP over stdio without the teamlore CLI.
+"""`python -m mcp_server --data-dir DIR [--tenant T] [--embedding-model M]`: MCP over stdio, no teamlore CLI.
 
-Test hook: with TEAMLORE_TEST_HASHING_EMBEDDER=1 in the environment the core uses the deterministic
-hashing embedder of `memory_core.testing` instead of loading the real model, so tests can start this
-server in a subprocess in well under a second. Never set it in a deployment: the vectors it writes
-are useless for real search (and the database then refuses the real model until `teamlore reindex`).
+`--embedding-model` names the model as `TEAMLORE_CORE__EMBEDDING_MODEL` does; tests pass `test-hashing`
+(the model-free hashing embedder) so this server starts in a subprocess in well under a second.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
 import anyio
 
-from memory_core import DEFAULT_TENANT, CoreSettings, Embedder, MemoryCore
-from memory_core.testing import HashingEmbedder
+from memory_core import DEFAULT_MODEL, DEFAULT_TENANT, CoreSettings, MemoryCore
 
 from .stdio import run_stdio
 
-TEST_EMBEDDER_ENV = "TEAMLORE_TEST_HASHING_EMBEDDER"
 
-
-async def serve(data_dir: Path, tenant: str, embedder: Embedder | None) -> None:
-    core = await MemoryCore.open(CoreSettings(data_dir=data_dir), embedder=embedder)
+async def serve(data_dir: Path, tenant: str, embedding_model: str) -> None:
+    core = await MemoryCore.open(CoreSettings(data_dir=data_dir, embedding_model=embedding_model))
     async with core:
         await run_stdio(core, tenant)
 
@@ -38,14 +32,14 @@ def main(argv: list[str] | None = None) -> None:
         "--data-dir", type=Path, required=True, help="teamlore data directory (SQLite database)"
     )
     parser.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant every call acts in")
+    parser.add_argument("--embedding-model", default=DEFAULT_MODEL, help="model name or directory")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     args = parser.parse_args(argv)
     # The entry point is the composition root here: it alone configures logging, and only on stderr.
     logging.basicConfig(
         stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    embedder = HashingEmbedder() if os.environ.get(TEST_EMBEDDER_ENV) == "1" else None
-    anyio.run(serve, args.data_dir, args.tenant, embedder)
+    anyio.run(serve, args.data_dir, args.tenant, args.embedding_model)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar, cast
@@ -19,6 +18,8 @@ from memory_core import (
     PermissionDenied,
     Unavailable,
     UnknownIdentity,
+    lookup_error,
+    new_reference,
 )
 
 from .caller import caller_tenant
@@ -30,25 +31,25 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# Looked up along the exception's MRO, so the most specific entry wins (TooLarge -> InvalidInput).
+# Looked up along the exception's MRO (`memory_core.lookup_error`): the most specific entry wins. Every
+# text starts with the error class's wire `code` (memory_core.errors), the same code REST sends as `error`.
 _TABLE: dict[type[BaseException], Callable[[Any], str]] = {
-    InvalidInput: lambda e: f"invalid_input: {e}",
-    NotFound: lambda e: f"not_found: no memory #{e.memory_id}; use query_memories to find ids",
-    Duplicate: lambda e: f"already stored as #{e.existing_id}; use get_memory to read it",
-    UnknownIdentity: lambda e: f"unauthorized: {e}",
-    PermissionDenied: lambda e: f"permission_denied: {e}",
-    Unavailable: lambda e: "unavailable: retry shortly",
-    ConfigurationError: lambda e: f"unavailable: the memory server needs its operator: {e}",
+    InvalidInput: lambda e: f"{e.code}: {e}",
+    NotFound: lambda e: f"{e.code}: no memory #{e.memory_id}; use query_memories to find ids",
+    Duplicate: lambda e: f"{e.code}: already stored as #{e.existing_id}; use get_memory to read it",
+    UnknownIdentity: lambda e: f"{e.code}: {e}",
+    PermissionDenied: lambda e: f"{e.code}: {e}",
+    Unavailable: lambda e: f"{e.code}: retry shortly",
+    ConfigurationError: lambda e: f"{e.code}: the memory server needs its operator: {e}",
 }
 
 
 def error_text(exc: BaseException) -> str:
     """What the model is told. Unexpected errors get a reference id, logged here with the traceback."""
-    for klass in type(exc).__mro__:
-        render = _TABLE.get(klass)
-        if render is not None:
-            return render(exc)
-    ref = secrets.token_hex(3)
+    render = lookup_error(_TABLE, exc)
+    if render is not None:
+        return render(exc)
+    ref = new_reference()
     logger.error("unexpected error in an MCP call (ref %s)", ref, exc_info=exc)
     return f"internal error (ref {ref})"
 

@@ -1,7 +1,8 @@
 """teamlore's memory core: the one async, tenant-scoped API every front-end uses (no chat, mail or MCP)."""
 
+from .boundary import lookup_error, new_reference
 from .config import CoreOptions, CoreSettings, SearchSettings
-from .core import MemoryCore, ProgressCallback, SearchMode
+from .core import MemoryCore, ProgressCallback, QueryTrace, SearchMode
 from .embedding import DEFAULT_MODEL, Embedder, load_embedder
 from .errors import (
     ConfigurationError,
@@ -15,7 +16,9 @@ from .errors import (
     TooLarge,
     Unavailable,
     UnknownIdentity,
+    error_code,
 )
+from .hooks import WebhookInfo, Webhooks, webhook_key
 from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
 from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
 from .types import (
@@ -42,6 +45,8 @@ from .types import (
     TagCount,
     TimelineEntry,
     TrendPoint,
+    check_number,
+    check_text,
 )
 
 __all__ = [
@@ -67,13 +72,14 @@ __all__ = [
     "MemoryCore",
     "MemoryDraft",
     "MemoryPatch",
-    "PossibleConflict",
     "ModelMismatch",
     "NotFound",
     "PermissionDenied",
+    "PossibleConflict",
     "ProgressCallback",
     "QualityReport",
     "QueryFilters",
+    "QueryTrace",
     "Reflection",
     "ReflectionPoint",
     "Scope",
@@ -93,7 +99,15 @@ __all__ = [
     "TrendPoint",
     "Unavailable",
     "UnknownIdentity",
+    "WebhookInfo",
+    "Webhooks",
+    "check_number",
     "check_tenant",
+    "check_text",
+    "error_code",
     "load_embedder",
+    "lookup_error",
+    "new_reference",
     "require_scope",
+    "webhook_key",
 ]

@@ -36,10 +36,10 @@ __all__ = [
     "analyse_pairs",
     "content_words",
     "find_conflict",
-    "memory_statement",
-    "neighbour_pairs",
     "headline",
     "is_low_information",
+    "memory_statement",
+    "neighbour_pairs",
     "similar_pairs",
     "split_sentences",
     "word_key",
@@ -279,9 +279,9 @@ def analyse_pairs(
     row = {m.id: i for i, m in enumerate(memories)}
     for i, m in enumerate(memories):
         for other in (m.supersedes, m.superseded_by):
-            j = row.get(other) if other is not None else None
-            if j is not None and (min(i, j), max(i, j)) not in candidates:
-                candidates[(min(i, j), max(i, j))] = float(vectors[i] @ vectors[j])
+            k = row.get(other) if other is not None else None
+            if k is not None and (min(i, k), max(i, k)) not in candidates:
+                candidates[(min(i, k), max(i, k))] = float(vectors[i] @ vectors[k])
     near_edges: list[tuple[int, int]] = []
     near_best: dict[tuple[int, int], float] = {}
     for (i, j), sim in sorted(candidates.items()):

@@ -78,6 +78,10 @@ def _set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
+def _in_order(words: str) -> list[str]:
+    return words.split()
+
+
 _STOP = _set(
     "a an the and or but if of to in on at by for with from into onto over under about as is are was were be "
     "been being am do does did doing done have has had having will would shall should can could may might "
@@ -103,7 +107,8 @@ _CHANGE_WORDS = _set(
 )
 _NEGATION_PHRASES = ("no longer", "any more", "anymore", "not anymore", "off the table", "rolled back")
 _CHANGE = re.compile(
-    r"\b(?:now|from now on|going forward|as of|moved? to|moving to|switch(?:ed|ing)? to|migrat(?:ed|ing|e) to|"
+    r"\b(?:now|from now on|going forward|as of|moved? to|moving to|switch(?:ed|ing)? to|"
+    r"migrat(?:ed|ing|e) to|"
     r"changed? to|replaced (?:by|with)|upgraded to|downgraded to|instead|after all|becomes?|became|"
     r"raised to|lowered to|increased to|reduced to|bumped to|will be|is being|"
     r"(?:from|starting|as of) (?:next|this|today|tomorrow|monday|tuesday|wednesday|thursday|friday|"
@@ -123,13 +128,18 @@ _HISTORY = re.compile(
 )
 # Stance markers: what follows was given up; what follows the second group is what replaced it.
 _REJECTED = re.compile(
-    r"\b(?P<cue>instead of|rather than|(?:switch\w*|mov\w+|migrat\w+|chang\w+|away)(?:\s+[\w-]+){0,3}?\s+(?:from|off)|"
-    r"replac(?:e|ed|ing)(?!\s+(?:by|with)\b)|dropp(?:ed|ing)|drop|retir(?:e|ed|ing)|no longer|stop(?:ped)? using|not|no)\s+"
+    r"\b(?P<cue>instead of|rather than|"
+    r"(?:switch\w*|mov\w+|migrat\w+|chang\w+|away)(?:\s+[\w-]+){0,3}?\s+(?:from|off)|"
+    r"replac(?:e|ed|ing)(?!\s+(?:by|with)\b)|dropp(?:ed|ing)|drop|retir(?:e|ed|ing)|no longer|"
+    r"stop(?:ped)? using|not|no)\s+"
     r"(?:the |our |a |an |using |with )?(?P<what>[\w.+#-]+(?:\s+[A-Z][\w.+#-]*)?)",
     re.IGNORECASE,
 )
-_REPLACED_BY = re.compile(r"\b(?P<what>[\w.+#-]+)\s+(?:was|is|were|are|has been|got)\s+(?:replaced|retired|"
-                          r"dropped|deprecated|archived|removed|sunset)\b", re.IGNORECASE)
+_REPLACED_BY = re.compile(
+    r"\b(?P<what>[\w.+#-]+)\s+(?:was|is|were|are|has been|got)\s+(?:replaced|retired|"
+    r"dropped|deprecated|archived|removed|sunset)\b",
+    re.IGNORECASE,
+)
 _REASON = re.compile(
     r"\b(?:because|so that|so (?:we|it|they|you|our|nobody|no one)|due to|as a result of|the reason|"
     r"in order to)\b|"
@@ -142,34 +152,123 @@ _REASON = re.compile(
 _CLAUSE_BREAK = re.compile(r";|\s[—–]\s|\(|\)|,\s*(?:but|which|who|whereas|while)\b|\bbut\b|,\s*so\b")
 
 _IRREGULAR = {
-    "kept": "keep", "ran": "run", "went": "go", "gone": "go", "paid": "pay", "built": "build",
-    "chose": "choose", "chosen": "choose", "made": "make", "wrote": "write", "written": "write",
-    "held": "hold", "left": "leave", "got": "get", "sent": "send", "took": "take", "taken": "take",
-    "found": "find", "began": "begin", "begun": "begin", "owner": "own", "owners": "own",
-    "ownership": "own", "lives": "live", "db": "database", "prod": "production", "dbs": "database",
-    "infra": "infrastructure", "repo": "repository", "docs": "documentation", "doc": "documentation",
+    "kept": "keep",
+    "ran": "run",
+    "went": "go",
+    "gone": "go",
+    "paid": "pay",
+    "built": "build",
+    "chose": "choose",
+    "chosen": "choose",
+    "made": "make",
+    "wrote": "write",
+    "written": "write",
+    "held": "hold",
+    "left": "leave",
+    "got": "get",
+    "sent": "send",
+    "took": "take",
+    "taken": "take",
+    "found": "find",
+    "began": "begin",
+    "begun": "begin",
+    "owner": "own",
+    "owners": "own",
+    "ownership": "own",
+    "lives": "live",
+    "db": "database",
+    "prod": "production",
+    "dbs": "database",
+    "infra": "infrastructure",
+    "repo": "repository",
+    "docs": "documentation",
+    "doc": "documentation",
 }
 
 _NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
-    "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
-    "a": 1, "an": 1, "single": 1, "half": 0.5, "dozen": 12,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "a": 1,
+    "an": 1,
+    "single": 1,
+    "half": 0.5,
+    "dozen": 12,
 }
 _SECONDS = {
-    "ms": 0.001, "millisecond": 0.001, "s": 1, "sec": 1, "second": 1, "min": 60, "minute": 60, "h": 3600,
-    "hr": 3600, "hour": 3600, "day": 86400, "night": 86400, "week": 604800, "month": 2592000,
-    "quarter": 7776000, "year": 31536000,
+    "ms": 0.001,
+    "millisecond": 0.001,
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hour": 3600,
+    "day": 86400,
+    "night": 86400,
+    "week": 604800,
+    "month": 2592000,
+    "quarter": 7776000,
+    "year": 31536000,
 }
 _BYTES = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
-_MONEY = {"€": "eur", "eur": "eur", "euro": "eur", "$": "usd", "usd": "usd", "dollar": "usd",
-          "£": "gbp", "gbp": "gbp", "pound": "gbp"}
-_FREQUENCY = {"hourly": 3600, "daily": 86400, "nightly": 86400, "weekly": 604800, "biweekly": 1209600,
-              "fortnightly": 1209600, "monthly": 2592000, "quarterly": 7776000, "yearly": 31536000,
-              "annually": 31536000}
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    "january february march april may june july august september october november december".split())}
+_MONEY = {
+    "€": "eur",
+    "eur": "eur",
+    "euro": "eur",
+    "$": "usd",
+    "usd": "usd",
+    "dollar": "usd",
+    "£": "gbp",
+    "gbp": "gbp",
+    "pound": "gbp",
+}
+_FREQUENCY = {
+    "hourly": 3600,
+    "daily": 86400,
+    "nightly": 86400,
+    "weekly": 604800,
+    "biweekly": 1209600,
+    "fortnightly": 1209600,
+    "monthly": 2592000,
+    "quarterly": 7776000,
+    "yearly": 31536000,
+    "annually": 31536000,
+}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        _in_order("january february march april may june july august september october november december")
+    )
+}
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -201,11 +300,15 @@ _HOST = re.compile(
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z][\w.-]*[A-Za-z0-9]|[A-Za-z])")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_MONTH_NAMES = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|" \
+_MONTH_NAMES = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_NAMES})\b\.?", re.IGNORECASE)
 _MONTH_DAY = re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!:|\d)", re.IGNORECASE)
-_CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})(?:\s?([ap]\.?m\.?))?(?![\d:])|\b(\d{1,2})\s?([ap]m)\b", re.IGNORECASE)
+_CLOCK = re.compile(
+    r"\b(\d{1,2}):(\d{2})(?:\s?([ap]\.?m\.?))?(?![\d:])|\b(\d{1,2})\s?([ap]m)\b", re.IGNORECASE
+)
 _EVERY = re.compile(
     r"\bevery\s+(?:(other|second|\d+|[a-z]+)\s+)?(day|night|morning|evening|week|month|quarter|year|"
     r"hour|minute)s?\b",
@@ -282,9 +385,11 @@ def _stem(word: str) -> str:
 
 _FRAME = {
     _stem(w)
-    for w in "start starts begin begins required require requires need needs minimum maximum max min limit "
-    "least most later earlier pay pays paid cost costs take takes last lasts run runs expire expires valid "
-    "set allow allowed allows up until due open opens close closes version release".split()
+    for w in _in_order(
+        "start starts begin begins required require requires need needs minimum maximum max min limit least "
+        "most later earlier pay pays paid cost costs take takes last lasts run runs expire expires valid set "
+        "allow allowed allows up until due open opens close closes version release"
+    )
 }
 
 
@@ -359,18 +464,48 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
             handle(m)  # type: ignore[operator]
         text = pattern.sub(mask, text)
 
-    each(_URL, lambda m: _add(clause, "link", m.group(0).rstrip(".,;:").casefold().split("://", 1)[1].rstrip("/"),
-                              m.group(0)))
+    each(
+        _URL,
+        lambda m: _add(
+            clause, "link", m.group(0).rstrip(".,;:").casefold().split("://", 1)[1].rstrip("/"), m.group(0)
+        ),
+    )
     each(_EMAIL, lambda m: _add(clause, "person", m.group(0).casefold(), m.group(0)))
     each(_HOST, lambda m: _add(clause, "link", m.group(0).rstrip(".,;:").casefold().rstrip("/"), m.group(0)))
     each(_MENTION, lambda m: _add(clause, "person", m.group(1).casefold(), m.group(0)))
     each(_ISO_DATE, lambda m: _add(clause, "date", (int(m.group(2)), int(m.group(3))), m.group(0)))
-    each(_DAY_MONTH, lambda m: _add(clause, "date", (_MONTHS[m.group(2).casefold()[:3] if m.group(2).casefold()
-                                                              not in _MONTHS else m.group(2).casefold()],
-                                                      int(m.group(1))), m.group(0)))
-    each(_MONTH_DAY, lambda m: _add(clause, "date", (_MONTHS[m.group(1).casefold()[:3] if m.group(1).casefold()
-                                                              not in _MONTHS else m.group(1).casefold()],
-                                                      int(m.group(2))), m.group(0)))
+    each(
+        _DAY_MONTH,
+        lambda m: _add(
+            clause,
+            "date",
+            (
+                _MONTHS[
+                    m.group(2).casefold()[:3]
+                    if m.group(2).casefold() not in _MONTHS
+                    else m.group(2).casefold()
+                ],
+                int(m.group(1)),
+            ),
+            m.group(0),
+        ),
+    )
+    each(
+        _MONTH_DAY,
+        lambda m: _add(
+            clause,
+            "date",
+            (
+                _MONTHS[
+                    m.group(1).casefold()[:3]
+                    if m.group(1).casefold() not in _MONTHS
+                    else m.group(1).casefold()
+                ],
+                int(m.group(2)),
+            ),
+            m.group(0),
+        ),
+    )
 
     def clock(m: re.Match[str]) -> None:
         value = _clock(m)
@@ -396,20 +531,30 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
     for index, (token, start) in enumerate(tokens):
         lower = token.casefold()
         if _VERSION.fullmatch(token) and ("." in token or lower.startswith("v")):
-            _add(clause, f"version:{product}", lower.lstrip("v"), (product_shown(tokens, index) + " " + token))
+            _add(
+                clause, f"version:{product}", lower.lstrip("v"), (product_shown(tokens, index) + " " + token)
+            )
             version_spans.append((start, start + len(token)))
         elif token.isdigit() and index > 0:
             before = tokens[index - 1][0]
             after = tokens[index + 1][0].casefold() if index + 1 < len(tokens) else ""
             if after in _SECONDS or after.rstrip("s") in _SECONDS or after in _BYTES or after in _MONEY:
                 pass
-            elif (_NAME.match(before) and before.casefold() not in _NOT_NAMES | _set("version")
-                  and not before.casefold() in _MONTHS) or (has_version_cue and product):
+            elif (
+                _NAME.match(before)
+                and before.casefold() not in _NOT_NAMES | _set("version")
+                and before.casefold() not in _MONTHS
+            ) or (has_version_cue and product):
                 key = before.casefold() if _NAME.match(before) and before.casefold() != "version" else product
                 if key and key not in _NOT_NAMES:
                     _add(clause, f"version:{_stem(key)}", token, f"{before} {token}")
                     version_spans.append((start, start + len(token)))
-        if _NAME.match(token) and lower not in _NOT_NAMES and not lower.isdigit() and lower not in _VERSION_CUES:
+        if (
+            _NAME.match(token)
+            and lower not in _NOT_NAMES
+            and not lower.isdigit()
+            and lower not in _VERSION_CUES
+        ):
             product = _stem(token)
     for start, end in version_spans:
         text = text[:start] + " " * (end - start) + text[end:]
@@ -442,8 +587,10 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
         if m.group("num").casefold() in ("a", "an"):
             continue
         number(m)
-    text = _NUMBER.sub(lambda m: " " * (m.end() - m.start()) if m.group("num").casefold() not in ("a", "an")
-                       else m.group(0), text)
+    text = _NUMBER.sub(
+        lambda m: " " * (m.end() - m.start()) if m.group("num").casefold() not in ("a", "an") else m.group(0),
+        text,
+    )
     for m in _WORD.finditer(text):
         word = re.sub(r"['’]s$", "", m.group(0))
         lower = word.casefold().replace("’", "'")
@@ -461,7 +608,12 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
             if not clause.negation:
                 clause.negation, clause.negation_at = word, m.start()
             continue
-        if lower in _STOP or lower in _MONTHS or lower in _CHANGE_WORDS or len(lower) < 2 and not lower.isdigit():
+        if (
+            lower in _STOP
+            or lower in _MONTHS
+            or lower in _CHANGE_WORDS
+            or (len(lower) < 2 and not lower.isdigit())
+        ):
             continue
         if lower in _LIGHT and not word[0].isupper():
             continue
@@ -487,8 +639,8 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
             clause.negation, clause.negation_at = phrase, found.start()
     if clause.negated:
         # What is negated: the first content word after the cue ("no longer *reset*").
-        after = _WORD.findall(raw[clause.negation_at + len(clause.negation) :])
-        clause.focus = next((w for w in after if _stem(w) in clause.words), "")
+        rest = _WORD.findall(raw[clause.negation_at + len(clause.negation) :])
+        clause.focus = next((w for w in rest if _stem(w) in clause.words), "")
     clause.changed = bool(_CHANGE.search(raw))
     return clause
 
@@ -510,8 +662,10 @@ def _is_name(word: str, start: int, clause: str) -> bool:
     if not initial:
         return True
     # A capitalised first word is grammar unless it is clearly not an ordinary word.
-    return lower not in _COMMON and not (lower.endswith("s") and len(lower) > 4) and not lower.endswith(
-        ("ing", "ed", "ly", "ion", "ment")
+    return (
+        lower not in _COMMON
+        and not (lower.endswith("s") and len(lower) > 4)
+        and not lower.endswith(("ing", "ed", "ly", "ion", "ment"))
     )
 
 
@@ -713,29 +867,42 @@ def _values(match: _Match, similarity: float | None) -> Contradiction | None:
     if match.only_old - _FRAME and match.only_new - _FRAME and not new.changed:
         return None
     for slot in sorted(set(old.values) & set(new.values)):
-        if slot == "number" or slot.startswith("version:") and slot == "version:":
+        if slot == "number" or (slot.startswith("version:") and slot == "version:"):
             continue
         if old.values[slot].isdisjoint(new.values[slot]):
             return Contradiction(
-                "value", _quote(old.text), _quote(new.text),
+                "value",
+                _quote(old.text),
+                _quote(new.text),
                 f"{new.shown[slot]} vs {old.shown[slot]}",
             )
     # A version without a product name matches the product the other side names.
     old_v = {s: v for s, v in old.values.items() if s.startswith("version:")}
     new_v = {s: v for s, v in new.values.items() if s.startswith("version:")}
     if old_v and new_v and not set(old_v) & set(new_v):
-        loose = "version:" in old_v or "version:" in new_v or len(old_v) == len(new_v) == 1 and \
-            {s.split(":", 1)[1] for s in old_v} <= match.shared | set(old.names)
+        loose = (
+            "version:" in old_v
+            or "version:" in new_v
+            or (
+                len(old_v) == len(new_v) == 1
+                and {s.split(":", 1)[1] for s in old_v} <= match.shared | set(old.names)
+            )
+        )
         values_old = set().union(*old_v.values())
         values_new = set().union(*new_v.values())
         names_old = {s.split(":", 1)[1] for s in old_v} - {""}
         names_new = {s.split(":", 1)[1] for s in new_v} - {""}
-        same_product = not names_old or not names_new or names_old & names_new or (
-            names_old <= set(new.names) | new.words and names_new <= set(old.names) | old.words)
+        same_product = (
+            not names_old
+            or not names_new
+            or names_old & names_new
+            or (names_old <= set(new.names) | new.words and names_new <= set(old.names) | old.words)
+        )
         if loose and same_product and values_old.isdisjoint(values_new):
             slot_o, slot_n = next(iter(old_v)), next(iter(new_v))
-            return Contradiction("value", _quote(old.text), _quote(new.text),
-                                 f"{new.shown[slot_n]} vs {old.shown[slot_o]}")
+            return Contradiction(
+                "value", _quote(old.text), _quote(new.text), f"{new.shown[slot_n]} vs {old.shown[slot_o]}"
+            )
     return None
 
 
@@ -802,13 +969,21 @@ def contradiction(
         for stem, phrase in b.rejected.items():
             if canon_all[stem] in {canon_all[s] for s in a.asserted} and about_it(stem):
                 clause = next((c for c in old_clauses if stem in c.names), old_clauses[0])
-                return Contradiction("replacement", _asserting(clause, stem), _quote(phrase),
-                                     f"it gives up {_shown(stem, a, b)}")
+                return Contradiction(
+                    "replacement",
+                    _asserting(clause, stem),
+                    _quote(phrase),
+                    f"it gives up {_shown(stem, a, b)}",
+                )
         for stem, phrase in a.rejected.items():
             if canon_all[stem] in {canon_all[s] for s in b.asserted} and about_it(stem):
                 clause = next((c for c in new_clauses if stem in c.names), new_clauses[0])
-                return Contradiction("replacement", _quote(phrase), _asserting(clause, stem),
-                                     f"it takes back {_shown(stem, a, b)}")
+                return Contradiction(
+                    "replacement",
+                    _quote(phrase),
+                    _asserting(clause, stem),
+                    f"it takes back {_shown(stem, a, b)}",
+                )
     for match in matches:
         # Two decisions on one subject that differ in polarity are a reversal even in other words.
         decided = a.decision and b.decision and len(match.shared) >= 2
@@ -824,11 +999,17 @@ def contradiction(
         if found is not None:
             return found
     for match in matches:
-        if match.new.changed and match.only_new and match.only_old and len(match.shared) >= 2 and \
-                len(match.only_old) + len(match.only_new) <= 3:
+        if (
+            match.new.changed
+            and match.only_new
+            and match.only_old
+            and len(match.shared) >= 2
+            and len(match.only_old) + len(match.only_new) <= 3
+        ):
             new_words = ", ".join(sorted(match.only_new))
-            return Contradiction("changed", _quote(match.old.text), _quote(match.new.text),
-                                 f"now {new_words}")
+            return Contradiction(
+                "changed", _quote(match.old.text), _quote(match.new.text), f"now {new_words}"
+            )
     return None
 
 

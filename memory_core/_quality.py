@@ -36,27 +36,41 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
 import anyio.to_thread
 import numpy as np
 import sqlalchemy as sa
 
 from ._analysis import PairReport, analyse_pairs, is_low_information, word_key
-from ._db import from_db_time, to_db_time, utcnow
+from ._db import Database, from_db_time, to_db_time, utcnow
+from ._query import QueryLog
+from ._rows import MEMORY_COLUMNS, row_to_memory, usable_vector
 from ._schema import ingest_failure_table, memory_table, quality_report_table, query_log_table
+from .config import CoreSettings
+from .embedding import MicroBatcher
 from .tenancy import check_tenant
 from .types import Finding, FindingFix, Memory, QualityReport, Severity, TrendPoint
 
-if TYPE_CHECKING:
-    from .core import MemoryCore
-
-__all__ = ["PENALTIES", "build_report", "score"]
+__all__ = ["PENALTIES", "QualityContext", "build_report", "score"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QualityContext:
+    """What a quality report needs, handed in by the core."""
+
+    settings: CoreSettings
+    db: Database
+    batcher: MicroBatcher
+    query_log: QueryLog
+    index_status: Callable[[str], Awaitable[dict[str, Any]]]
+    model_id: str
+    dim: int
 
 
 @dataclass(frozen=True)
@@ -111,16 +125,14 @@ class _Scan:
     vectors: dict[int, np.ndarray]  # only those made with the configured model
 
 
-async def _scan(core: MemoryCore, tenant: str, limit: int) -> _Scan:
-    from .core import _MEMORY_COLUMNS, _row_to_memory
-
+async def _scan(ctx: QualityContext, tenant: str, limit: int) -> _Scan:
     m = memory_table.c
-    async with core.database.read() as conn:
+    async with ctx.db.read() as conn:
         total = (await conn.execute(sa.select(sa.func.count()).where(m.tenant == tenant))).scalar_one()
         rows = (
             (
                 await conn.execute(
-                    sa.select(*_MEMORY_COLUMNS, m.embedding)
+                    sa.select(*MEMORY_COLUMNS, m.embedding)
                     .where(m.tenant == tenant)
                     .order_by(m.created_at.desc(), m.id.desc())
                     .limit(limit)
@@ -132,16 +144,16 @@ async def _scan(core: MemoryCore, tenant: str, limit: int) -> _Scan:
     memories: list[Memory] = []
     vectors: dict[int, np.ndarray] = {}
     for row in reversed(rows):
-        memory = _row_to_memory(row)
+        memory = row_to_memory(row)
         memories.append(memory)
-        vector = np.frombuffer(row["embedding"], dtype=np.float32)
-        if memory.embedding_model == core.embedding_model and vector.shape == (core.embedding_dim,):
+        vector = usable_vector(row["embedding"], memory.embedding_model, ctx.model_id, ctx.dim)
+        if vector is not None:
             vectors[memory.id] = vector
     return _Scan(total=int(total), memories=memories, vectors=vectors)
 
 
 async def _whole_tenant_ids(
-    core: MemoryCore, tenant: str, now: datetime, stale_days: int
+    ctx: QualityContext, tenant: str, now: datetime, stale_days: int
 ) -> dict[str, list[int]]:
     """Ids over the whole tenant (not only the scanned part): stale, expired, other embedding model."""
     m = memory_table.c
@@ -160,12 +172,10 @@ async def _whole_tenant_ids(
         "expired": sa.select(m.id).where(
             m.tenant == tenant, m.expires_at.is_not(None), m.expires_at <= db_now
         ),
-        "model_mismatch": sa.select(m.id).where(
-            m.tenant == tenant, m.embedding_model != core.embedding_model
-        ),
+        "model_mismatch": sa.select(m.id).where(m.tenant == tenant, m.embedding_model != ctx.model_id),
     }
     found: dict[str, list[int]] = {}
-    async with core.database.read() as conn:
+    async with ctx.db.read() as conn:
         for kind, stmt in queries.items():
             found[kind] = list((await conn.execute(stmt.order_by(m.created_at, m.id))).scalars())
     return found
@@ -207,11 +217,13 @@ def _pair_findings(pairs: PairReport) -> list[Finding]:
     return findings
 
 
-async def _knowledge_gaps(core: MemoryCore, tenant: str, now: datetime, vectors: np.ndarray) -> list[Finding]:
-    settings = core.settings.quality
+async def _knowledge_gaps(
+    ctx: QualityContext, tenant: str, now: datetime, vectors: np.ndarray
+) -> list[Finding]:
+    settings = ctx.settings.quality
     since = to_db_time(now - timedelta(days=settings.window_days))
     q = query_log_table.c
-    async with core.database.read() as conn:
+    async with ctx.db.read() as conn:
         rows = (
             await conn.execute(
                 sa.select(q.text, q.best_similarity, q.at)
@@ -236,7 +248,7 @@ async def _knowledge_gaps(core: MemoryCore, tenant: str, now: datetime, vectors:
     ranked = sorted(asked.values(), key=lambda a: (-a[1], a[2]))[:_MAX_GAP_QUESTIONS]
     still: list[tuple[str, int, datetime, float | None]] = []
     if len(vectors):
-        question_vectors = await core._batcher.embed_many([a[0] for a in ranked])
+        question_vectors = await ctx.batcher.embed_many([a[0] for a in ranked])
         now_best = (question_vectors @ vectors.T).max(axis=1)
         still = [
             a for a, b in zip(ranked, now_best.tolist(), strict=True) if b < settings.knowledge_gap_similarity
@@ -259,10 +271,10 @@ async def _knowledge_gaps(core: MemoryCore, tenant: str, now: datetime, vectors:
     return findings
 
 
-async def _ingest_failures(core: MemoryCore, tenant: str, now: datetime) -> tuple[list[Finding], int]:
-    since = to_db_time(now - timedelta(days=core.settings.quality.window_days))
+async def _ingest_failures(ctx: QualityContext, tenant: str, now: datetime) -> tuple[list[Finding], int]:
+    since = to_db_time(now - timedelta(days=ctx.settings.quality.window_days))
     f = ingest_failure_table.c
-    async with core.database.read() as conn:
+    async with ctx.db.read() as conn:
         rows = (
             await conn.execute(
                 sa.select(f.source, f.reason, f.ref, f.at)
@@ -283,7 +295,7 @@ async def _ingest_failures(core: MemoryCore, tenant: str, now: datetime) -> tupl
                 severity=Severity.WARNING,
                 memory_ids=(),
                 message=f"{len(failures)} {source} item{'s' if len(failures) > 1 else ''} could not be "
-                f"stored in the last {core.settings.quality.window_days} days; latest: {latest}"
+                f"stored in the last {ctx.settings.quality.window_days} days; latest: {latest}"
                 + (f" ({ref})" if ref else ""),
                 hint="fix the cause named in the reason, then ask the sender to send it again",
             )
@@ -291,15 +303,15 @@ async def _ingest_failures(core: MemoryCore, tenant: str, now: datetime) -> tupl
     return findings, len(rows)
 
 
-async def build_report(core: MemoryCore, tenant: str, *, save: bool) -> QualityReport:
+async def build_report(ctx: QualityContext, tenant: str, *, save: bool) -> QualityReport:
     """See `MemoryCore.quality_report`."""
     check_tenant(tenant)
-    settings = core.settings.quality
+    settings = ctx.settings.quality
     # Queries are logged in batches; the report must see the ones asked a moment ago.
-    await core._flush_pending(force=True)
+    await ctx.query_log.flush(force=True)
     now = utcnow()
-    scan = await _scan(core, tenant, settings.scan_limit)
-    whole = await _whole_tenant_ids(core, tenant, now, settings.stale_days)
+    scan = await _scan(ctx, tenant, settings.scan_limit)
+    whole = await _whole_tenant_ids(ctx, tenant, now, settings.stale_days)
     findings: list[Finding] = []
     counts: dict[str, int] = {}
 
@@ -312,15 +324,13 @@ async def build_report(core: MemoryCore, tenant: str, *, save: bool) -> QualityR
         and m.id in scan.vectors
     ]
     matrix = (
-        np.stack([scan.vectors[m.id] for m in current])
-        if current
-        else np.zeros((0, core.embedding_dim), np.float32)
+        np.stack([scan.vectors[m.id] for m in current]) if current else np.zeros((0, ctx.dim), np.float32)
     )
     pairs = await anyio.to_thread.run_sync(
         lambda: analyse_pairs(
             current,
             matrix,
-            near_duplicate=core.settings.near_duplicate_threshold,
+            near_duplicate=ctx.settings.near_duplicate_threshold,
             settings=settings,
             report_replacements=False,
         )
@@ -379,15 +389,15 @@ async def build_report(core: MemoryCore, tenant: str, *, save: bool) -> QualityR
     )
 
     live = [m for m in scan.memories if not m.is_expired(now) and m.id in scan.vectors]
-    live_matrix = np.stack([scan.vectors[m.id] for m in live]) if live else np.zeros((0, core.embedding_dim))
-    gaps = await _knowledge_gaps(core, tenant, now, live_matrix)
+    live_matrix = np.stack([scan.vectors[m.id] for m in live]) if live else np.zeros((0, ctx.dim))
+    gaps = await _knowledge_gaps(ctx, tenant, now, live_matrix)
     findings += gaps
     counts["knowledge_gap"] = len(gaps)
-    failures, failure_count = await _ingest_failures(core, tenant, now)
+    failures, failure_count = await _ingest_failures(ctx, tenant, now)
     findings += failures
     counts["ingest_failure"] = failure_count
 
-    status = await core.index_status(tenant)
+    status = await ctx.index_status(tenant)
     drifted = [*status["missing"], *status["orphaned"]]
     if drifted:
         findings.append(
@@ -409,26 +419,26 @@ async def build_report(core: MemoryCore, tenant: str, *, save: bool) -> QualityR
                 severity=Severity.CRITICAL,
                 memory_ids=_ids(ids),
                 message=f"{len(ids)} memor{'y was' if len(ids) == 1 else 'ies were'} embedded with another "
-                f"model than {core.embedding_model}, so search cannot compare them",
-                hint=f"run `teamlore reindex` to re-embed them with {core.embedding_model}",
+                f"model than {ctx.model_id}, so search cannot compare them",
+                hint=f"run `teamlore reindex` to re-embed them with {ctx.model_id}",
             )
         )
     counts["model_mismatch"] = 1 if whole["model_mismatch"] else 0
 
     findings.sort(key=lambda f: (_RANK[f.severity], _ORDER.index(f.kind), f.memory_ids))
     value = score(counts, scan.total)
-    report_id = await _save(core, tenant, value, findings, now) if save else None
-    trend = await _trend(core, tenant, report_id)
+    report_id = await _save(ctx, tenant, value, findings, now) if save else None
+    trend = await _trend(ctx, tenant, report_id)
     logger.info("quality report for %s: score %d, %d findings", tenant, value, len(findings))
     return QualityReport(
         id=report_id, tenant=tenant, score=value, created_at=now, findings=tuple(findings), trend=trend
     )
 
 
-async def _save(core: MemoryCore, tenant: str, value: int, findings: list[Finding], now: datetime) -> int:
+async def _save(ctx: QualityContext, tenant: str, value: int, findings: list[Finding], now: datetime) -> int:
     r = quality_report_table.c
     body = json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False)
-    async with core.database.write() as conn:
+    async with ctx.db.write() as conn:
         report_id = (
             await conn.execute(
                 sa.insert(quality_report_table)
@@ -436,21 +446,21 @@ async def _save(core: MemoryCore, tenant: str, value: int, findings: list[Findin
                 .returning(r.id)
             )
         ).scalar_one()
-        cutoff = to_db_time(now - timedelta(days=core.settings.quality.keep_reports_days))
+        cutoff = to_db_time(now - timedelta(days=ctx.settings.quality.keep_reports_days))
         await conn.execute(sa.delete(quality_report_table).where(r.tenant == tenant, r.created_at < cutoff))
     return int(report_id)
 
 
-async def _trend(core: MemoryCore, tenant: str, current: int | None) -> tuple[TrendPoint, ...]:
+async def _trend(ctx: QualityContext, tenant: str, current: int | None) -> tuple[TrendPoint, ...]:
     """Scores of the earlier reports, oldest first (the report just saved is not part of its own trend)."""
     r = quality_report_table.c
     stmt = sa.select(r.created_at, r.score).where(r.tenant == tenant)
     if current is not None:
         stmt = stmt.where(r.id != current)
-    async with core.database.read() as conn:
+    async with ctx.db.read() as conn:
         rows = (
             await conn.execute(
-                stmt.order_by(r.created_at.desc(), r.id.desc()).limit(core.settings.quality.trend_points)
+                stmt.order_by(r.created_at.desc(), r.id.desc()).limit(ctx.settings.quality.trend_points)
             )
         ).all()
     return tuple(TrendPoint(at=from_db_time(at) or utcnow(), score=s) for at, s in reversed(rows))

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import anyio.to_thread
 import numpy as np
@@ -45,9 +46,12 @@ from ._analysis import (
     split_sentences,
     word_key,
 )
-from ._db import utcnow
+from ._db import Database, utcnow
 from ._llm import LLMFailed, synthesise
+from ._rows import stored_vectors
 from ._schema import memory_table
+from .config import CoreSettings
+from .embedding import MicroBatcher
 from .errors import InvalidInput
 from .tenancy import check_tenant
 from .types import (
@@ -61,13 +65,11 @@ from .types import (
     Reflection,
     ReflectionPoint,
     Source,
+    StoreResult,
     TimelineEntry,
 )
 
-if TYPE_CHECKING:
-    from .core import MemoryCore
-
-__all__ = ["reflect"]
+__all__ = ["Memories", "ReflectContext", "reflect"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +82,44 @@ _IMPORTANCE_BONUS = {
     Importance.HIGH: 0.05,
     Importance.CRITICAL: 0.1,
 }
-_SQL_CHUNK = 500
+
+
+class Memories(Protocol):
+    """What reflection reads and writes through the core's public API (`MemoryCore` is one)."""
+
+    async def query(
+        self,
+        tenant: str,
+        text: str,
+        *,
+        filters: QueryFilters | None = ...,
+        limit: int = ...,
+        record: bool = ...,
+    ) -> list[Hit]: ...
+
+    async def recent(
+        self, tenant: str, *, limit: int = ..., filters: QueryFilters | None = ...
+    ) -> list[Memory]: ...
+
+    async def get_many(self, tenant: str, memory_ids: Iterable[int]) -> list[Memory]: ...
+
+    async def store(self, tenant: str, draft: MemoryDraft, *, redact: bool = ...) -> StoreResult: ...
+
+
+@dataclass(frozen=True)
+class ReflectContext:
+    """What a reflection needs, handed in by the core."""
+
+    memories: Memories
+    settings: CoreSettings
+    db: Database
+    batcher: MicroBatcher
+    model_id: str
+    dim: int
 
 
 async def reflect(
-    core: MemoryCore,
+    ctx: ReflectContext,
     tenant: str,
     topic: str | None,
     *,
@@ -101,7 +136,7 @@ async def reflect(
         raise InvalidInput("say what to reflect on: a topic, a time window (since:30d) or a #tag")
     if not 1 <= limit <= 100:
         raise InvalidInput("limit must be between 1 and 100")
-    members = await _gather(core, tenant, topic, filters, limit)
+    members = await _gather(ctx, tenant, topic, filters, limit)
     if not members:
         logger.info("reflection on %r in %s: nothing to reflect on", topic, tenant)
         return Reflection(
@@ -115,29 +150,29 @@ async def reflect(
             sources=(),
             notice="nothing in memory matched, so no reflection was saved",
         )
-    vectors = await _vectors(core, tenant, members)
+    vectors = await _vectors(ctx, tenant, members)
     pairs = await anyio.to_thread.run_sync(
         lambda: analyse_pairs(
             members,
             vectors,
-            near_duplicate=core.settings.near_duplicate_threshold,
-            settings=core.settings.quality,
+            near_duplicate=ctx.settings.near_duplicate_threshold,
+            settings=ctx.settings.quality,
             report_replacements=True,
         )
     )
     duplicates = tuple(pairs.duplicates) + tuple(group for group, _sim in pairs.near_duplicates)
     conflicts = _positions(members, pairs.conflicts)
-    centre = await _centre(core, topic, vectors)
-    points, picked = await _points(core, members, vectors, centre, duplicates, conflicts)
+    centre = await _centre(ctx, topic, vectors)
+    points, picked = await _points(ctx, members, vectors, centre, duplicates, conflicts)
     summary = _summary(topic, members, points, picked, conflicts, duplicates)
     # The summary leads with the most representative points; the list tells the story in time order.
     when = {m.id: (m.created_at, m.id) for m in members}
     points = tuple(p for _, p in sorted(zip(picked, points, strict=True), key=lambda pair: when[pair[0]]))
     synthesis, notice = "extractive", None
-    llm = core.settings.llm
+    llm = ctx.settings.llm
     if llm.enabled:
         try:
-            written = await synthesise(llm, topic, members, max_points=core.settings.reflection.max_points)
+            written = await synthesise(llm, topic, members, max_points=ctx.settings.reflection.max_points)
         except LLMFailed as exc:
             logger.warning("LLM synthesis failed, using the extractive one: %s", exc)
             notice = f"{exc}; the summary is extractive"
@@ -160,7 +195,7 @@ async def reflect(
     )
     if not dry_run:
         reflection = reflection.model_copy(
-            update={"id": await _save(core, tenant, reflection, filters, actor)}
+            update={"id": await _save(ctx, tenant, reflection, filters, actor)}
         )
     logger.info(
         "reflection on %r in %s: %d sources, %d conflicts, %s synthesis, saved as %s",
@@ -182,16 +217,16 @@ def _nothing(topic: str | None) -> str:
 
 
 async def _gather(
-    core: MemoryCore, tenant: str, topic: str | None, filters: QueryFilters, limit: int
+    ctx: ReflectContext, tenant: str, topic: str | None, filters: QueryFilters, limit: int
 ) -> list[Memory]:
-    settings = core.settings.reflection
+    settings = ctx.settings.reflection
     if topic is None:
-        recent = await core.recent(tenant, limit=settings.window_limit, filters=filters)
+        recent = await ctx.memories.recent(tenant, limit=settings.window_limit, filters=filters)
         members = [m for m in recent if m.kind != "reflection"]
     else:
-        hits = await core.query(tenant, topic, filters=filters, limit=_POOL, record=False)
-        members = await _grow(core, tenant, [h for h in hits if h.memory.kind != "reflection"], limit)
-    members = await _with_replacements(core, tenant, members)
+        hits = await ctx.memories.query(tenant, topic, filters=filters, limit=_POOL, record=False)
+        members = await _grow(ctx, tenant, [h for h in hits if h.memory.kind != "reflection"], limit)
+    members = await _with_replacements(ctx, tenant, members)
     return sorted(members, key=lambda m: (m.created_at, m.id))
 
 
@@ -201,8 +236,8 @@ def _is_seed(hit: Hit, alone: float, with_words: float) -> bool:
     return similarity >= alone or (b.keyword_rank is not None and similarity >= with_words)
 
 
-async def _grow(core: MemoryCore, tenant: str, hits: list[Hit], limit: int) -> list[Memory]:
-    settings = core.settings.reflection
+async def _grow(ctx: ReflectContext, tenant: str, hits: list[Hit], limit: int) -> list[Memory]:
+    settings = ctx.settings.reflection
     seeds = [
         i
         for i, h in enumerate(hits)
@@ -211,7 +246,7 @@ async def _grow(core: MemoryCore, tenant: str, hits: list[Hit], limit: int) -> l
     if not seeds:
         return []
     pool = [h.memory for h in hits]
-    vectors = await _vectors(core, tenant, pool)
+    vectors = await _vectors(ctx, tenant, pool)
     affinity = await anyio.to_thread.run_sync(affinity_matrix, pool, vectors)
     chosen = np.zeros(len(pool), dtype=bool)
     chosen[seeds[:limit]] = True
@@ -226,14 +261,14 @@ async def _grow(core: MemoryCore, tenant: str, hits: list[Hit], limit: int) -> l
     return [m for m, keep in zip(pool, chosen.tolist(), strict=True) if keep]
 
 
-async def _with_replacements(core: MemoryCore, tenant: str, members: list[Memory]) -> list[Memory]:
+async def _with_replacements(ctx: ReflectContext, tenant: str, members: list[Memory]) -> list[Memory]:
     """Add what the gathered memories supersede or are superseded by (one hop), if still current."""
     have = {m.id for m in members}
     wanted = {i for m in members for i in (m.supersedes, m.superseded_by) if i is not None and i not in have}
     # Queries hide superseded memories; what a gathered memory replaced (linked from the old side only,
     # as `update(superseded_by=...)` does) is read together with it.
     m = memory_table.c
-    async with core.database.read() as conn:
+    async with ctx.db.read() as conn:
         rows = await conn.execute(
             sa.select(m.id).where(m.tenant == tenant, m.superseded_by.in_(sorted(have)))
         )
@@ -243,37 +278,15 @@ async def _with_replacements(core: MemoryCore, tenant: str, members: list[Memory
     now = utcnow()
     extra = [
         m
-        for m in await core.get_many(tenant, sorted(wanted))
+        for m in await ctx.memories.get_many(tenant, sorted(wanted))
         if m.kind != "reflection" and not m.is_expired(now)
     ]
     return members + extra
 
 
-async def _vectors(core: MemoryCore, tenant: str, memories: Sequence[Memory]) -> Matrix:
-    """The stored vectors of `memories` (rows aligned); re-embedded where stored with another model."""
-    dim, model = core.embedding_dim, core.embedding_model
-    found: dict[int, np.ndarray] = {}
-    ids = [m.id for m in memories]
-    async with core.database.read() as conn:
-        for start in range(0, len(ids), _SQL_CHUNK):
-            rows = await conn.execute(
-                sa.select(memory_table.c.id, memory_table.c.embedding, memory_table.c.embedding_model).where(
-                    memory_table.c.tenant == tenant, memory_table.c.id.in_(ids[start : start + _SQL_CHUNK])
-                )
-            )
-            for memory_id, blob, row_model in rows:
-                vector = np.frombuffer(blob, dtype=np.float32)
-                if row_model == model and vector.shape == (dim,):
-                    found[memory_id] = vector
-    missing = [m for m in memories if m.id not in found]
-    if missing:
-        for memory, vector in zip(
-            missing, await core._batcher.embed_many([m.text for m in missing]), strict=True
-        ):
-            found[memory.id] = vector
-    if not memories:
-        return np.zeros((0, dim), dtype=np.float32)
-    return np.ascontiguousarray(np.stack([found[m.id] for m in memories]), dtype=np.float32)
+async def _vectors(ctx: ReflectContext, tenant: str, memories: Sequence[Memory]) -> Matrix:
+    """The vectors of `memories` (rows aligned); re-embedded where stored with another model."""
+    return await stored_vectors(ctx.db, ctx.batcher.embed_many, tenant, memories, ctx.model_id, ctx.dim)
 
 
 # --- synthesis ---------------------------------------------------------------------------------------------
@@ -284,11 +297,11 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / norm if norm > 0 else vector
 
 
-async def _centre(core: MemoryCore, topic: str | None, vectors: Matrix) -> np.ndarray:
+async def _centre(ctx: ReflectContext, topic: str | None, vectors: Matrix) -> np.ndarray:
     """What the reflection is about: the group's mean direction, pulled toward the topic when there is one."""
     centre = _unit(vectors.mean(axis=0))
     if topic:
-        centre = _unit(centre + await core._batcher.embed_one(topic))
+        centre = _unit(centre + await ctx.batcher.embed_one(topic))
     return centre.astype(np.float32)
 
 
@@ -330,7 +343,7 @@ def _outdated(conflicts: Sequence[Conflict]) -> set[int]:
 
 
 async def _points(
-    core: MemoryCore,
+    ctx: ReflectContext,
     members: Sequence[Memory],
     vectors: Matrix,
     centre: np.ndarray,
@@ -343,7 +356,7 @@ async def _points(
     not support it, and an outdated side of a conflict is not offered as a point (the conflict entry
     states both sides and the current one).
     """
-    settings = core.settings.reflection
+    settings = ctx.settings.reflection
     # A duplicate group offers only its oldest memory as a point; the others still support it.
     later_copies = {i for group in duplicates for i in group[1:]}
     outdated = _outdated(conflicts)
@@ -354,7 +367,7 @@ async def _points(
     relevance = [float(vectors[i] @ centre) + _IMPORTANCE_BONUS[members[i].importance] for i in candidates]
     k = min(settings.max_points, max(1, math.ceil(len(members) / 2)))
     picks = [candidates[p] for p in mmr(relevance, vectors[candidates], k, settings.diversity)]
-    sentences = await _best_sentences(core, [members[i] for i in picks], centre)
+    sentences = await _best_sentences(ctx, [members[i] for i in picks], centre)
     nearest = np.argmax(vectors @ vectors[picks].T, axis=1)
     strength = (vectors @ vectors[picks].T).max(axis=1)
     points: list[ReflectionPoint] = []
@@ -373,13 +386,13 @@ async def _points(
     return tuple(points), [members[i].id for i in picks]
 
 
-async def _best_sentences(core: MemoryCore, memories: Sequence[Memory], centre: np.ndarray) -> list[str]:
+async def _best_sentences(ctx: ReflectContext, memories: Sequence[Memory], centre: np.ndarray) -> list[str]:
     """Each memory's most central sentence (by embedding), shortened; single sentences as they are."""
     split = [split_sentences(m.text) or [m.text] for m in memories]
     several = [(slot, s) for slot, parts in enumerate(split) if len(parts) > 1 for s in parts]
     best = [parts[0] for parts in split]
     if several:
-        vectors = await core._batcher.embed_many([s for _slot, s in several])
+        vectors = await ctx.batcher.embed_many([s for _slot, s in several])
         scores = vectors @ centre
         top: dict[int, float] = {}
         for (slot, sentence), score in zip(several, scores.tolist(), strict=True):
@@ -478,9 +491,9 @@ def render(reflection: Reflection, limit: int) -> str:
     return "\n".join([*lines, *tail])[:limit]
 
 
-async def _previous(core: MemoryCore, tenant: str, key: str) -> int | None:
+async def _previous(ctx: ReflectContext, tenant: str, key: str) -> int | None:
     m = memory_table.c
-    async with core.database.read() as conn:
+    async with ctx.db.read() as conn:
         return (
             await conn.execute(
                 sa.select(m.id)
@@ -494,12 +507,12 @@ async def _previous(core: MemoryCore, tenant: str, key: str) -> int | None:
 
 
 async def _save(
-    core: MemoryCore, tenant: str, reflection: Reflection, filters: QueryFilters, actor: Actor | None
+    ctx: ReflectContext, tenant: str, reflection: Reflection, filters: QueryFilters, actor: Actor | None
 ) -> int:
     key = _key(reflection.topic, filters)
-    previous = await _previous(core, tenant, key)
+    previous = await _previous(ctx, tenant, key)
     draft = MemoryDraft(
-        text=render(reflection, core.settings.max_text_chars),
+        text=render(reflection, ctx.settings.max_text_chars),
         kind="reflection",
         tags=("reflection", *filters.tags),
         source=Source.CORE,
@@ -511,5 +524,5 @@ async def _save(
         supersedes=previous,
     )
     # The summary may quote a model's words: redact rather than refuse anything that looks like a secret.
-    result = await core.store(tenant, draft, redact=True)
+    result = await ctx.memories.store(tenant, draft, redact=True)
     return result.id

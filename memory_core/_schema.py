@@ -143,6 +143,31 @@ class ApiKeyRow(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
+class WebhookRow(SQLModel, table=True):
+    """Signed webhooks: the secret is kept encrypted (HMAC verification needs it), see memory_core.hooks."""
+
+    __tablename__ = "webhook"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    tenant: str = Field(max_length=64, index=True)
+    secret_box: str = Field(max_length=200)  # base64(nonce + AES-GCM ciphertext), the name bound in
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    """Idempotency keys already stored per hook, so a redelivery answers the same memory id."""
+
+    __tablename__ = "webhook_delivery"
+
+    hook: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=200)
+    memory_id: int
+    at: datetime = Field(index=True)
+
+
 memory_table: sa.Table = MemoryRow.__table__  # type: ignore[attr-defined]
 memory_tag_table: sa.Table = MemoryTagRow.__table__  # type: ignore[attr-defined]
 change_table: sa.Table = ChangeRow.__table__  # type: ignore[attr-defined]
@@ -152,6 +177,8 @@ query_log_table: sa.Table = QueryLogRow.__table__  # type: ignore[attr-defined]
 ingest_failure_table: sa.Table = IngestFailureRow.__table__  # type: ignore[attr-defined]
 quality_report_table: sa.Table = QualityReportRow.__table__  # type: ignore[attr-defined]
 api_key_table: sa.Table = ApiKeyRow.__table__  # type: ignore[attr-defined]
+webhook_table: sa.Table = WebhookRow.__table__  # type: ignore[attr-defined]
+webhook_delivery_table: sa.Table = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]
 
 metadata = SQLModel.metadata
 SCHEMA_VERSION = "1"

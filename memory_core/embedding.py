@@ -13,6 +13,7 @@ import anyio.to_thread
 import numpy as np
 import numpy.typing as npt
 
+from ._hashing import HashingEmbedder
 from .errors import ConfigurationError
 
 __all__ = [
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 TEST_MODEL = "test-hashing"
-"""A model name for tests and demos only: the deterministic, model-free HashingEmbedder."""
+"""A model name for tests and demos only: the deterministic, model-free HashingEmbedder (`_hashing.py`)."""
 
 Vectors = npt.NDArray[np.float32]
 
@@ -102,14 +103,13 @@ def _packaged_model_path(name: str) -> Path | None:
 
 
 def load_embedder(name: str, *, batch_size: int = 32) -> Embedder:
-    """Load the configured model: the packaged all-MiniLM-L6-v2, or a local model directory.
+    """Load the configured model: the packaged all-MiniLM-L6-v2, a local model directory, or (name
+    "test-hashing", for tests and demos only) the model-free hashing embedder.
 
     Raises:
         ConfigurationError: the model is neither packaged nor a directory on disk.
     """
     if name == TEST_MODEL:
-        from .testing import HashingEmbedder
-
         return HashingEmbedder()
     packaged = _packaged_model_path(name)
     if packaged is not None:

@@ -1,13 +1,32 @@
-"""Pure text hygiene: normalisation and content hashes for duplicates, and credential detection."""
+"""Pure text hygiene: normalisation and hashes for duplicates, credential detection and the one guard."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
-__all__ = ["CREDENTIAL_PATTERNS", "content_hash", "find_credentials", "normalise_text", "redact_credentials"]
+from pydantic import BaseModel
+
+from .errors import CredentialDetected
+
+__all__ = [
+    "CREDENTIAL_PATTERNS",
+    "GUARDED_FIELDS",
+    "content_hash",
+    "find_credentials",
+    "guard_draft",
+    "guard_fields",
+    "guard_value",
+    "normalise_text",
+    "redact_credentials",
+    "redact_query",
+]
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 _SPACE = re.compile(r"\s+")
 
@@ -99,3 +118,79 @@ def redact_credentials(text: str) -> tuple[str, list[str]]:
         if count:
             kinds.append(p.kind)
     return text, kinds
+
+
+# --- the guard: one refuse-or-redact rule for every user-supplied string of a memory -------------------
+
+GUARDED_FIELDS: tuple[str, ...] = ("text", "title", "author", "source_ref", "tags")
+"""The fields of a draft or patch the credential guard reads (every string a user can supply)."""
+
+_FIELD_NAMES = {"text": "text", "title": "title", "author": "author", "source_ref": "source reference"}
+
+
+def guard_value(value: str, field: str, *, redact: bool) -> tuple[str, list[str]]:
+    """`value` with credentials redacted (or CredentialDetected naming `field`), and the kinds found."""
+    kinds = find_credentials(value)
+    if not kinds:
+        return value, []
+    if not redact:
+        raise CredentialDetected(kinds, field=_FIELD_NAMES.get(field, field))
+    redacted, found = redact_credentials(value)
+    return redacted, found
+
+
+def guard_fields(values: Mapping[str, object], *, redact: bool) -> tuple[dict[str, object], tuple[str, ...]]:
+    """The guarded fields of `values` that changed, and the kinds of credential redacted (unique, in order).
+
+    Strings are redacted in place ("password=[REDACTED:password]"); a tag holding a secret is dropped
+    (a redacted tag would group unrelated memories under "[redacted:...]"). Refused (redact False):
+    CredentialDetected, whose message names the field and the kinds, never the secret.
+    """
+    changes: dict[str, object] = {}
+    kinds: dict[str, None] = {}
+    for field in GUARDED_FIELDS:
+        value = values.get(field)
+        if isinstance(value, str):
+            clean, found = guard_value(value, field, redact=redact)
+            if found:
+                changes[field] = clean
+        elif isinstance(value, tuple | list) and field == "tags":
+            kept: list[str] = []
+            found = []
+            for tag in value:
+                tag_kinds = _tag_credentials(str(tag))
+                if tag_kinds and not redact:
+                    raise CredentialDetected(tag_kinds, field="tag")
+                found.extend(tag_kinds)
+                if not tag_kinds:
+                    kept.append(str(tag))
+            if found:
+                changes[field] = tuple(kept)
+        else:
+            continue
+        kinds.update(dict.fromkeys(found))
+    return changes, tuple(kinds)
+
+
+# Tags reach the guard normalised (lower case, spaces as '-'), so they are read case-blind, with and
+# without their dashes read back as spaces ("-----begin-private-key-----").
+_TAG_PATTERNS = tuple(
+    CredentialPattern(p.kind, re.compile(p.pattern.pattern, p.pattern.flags | re.IGNORECASE))
+    for p in CREDENTIAL_PATTERNS
+)
+
+
+def _tag_credentials(tag: str) -> list[str]:
+    spaced = re.sub(r"(?<=\w)-(?=\w)", " ", tag)
+    return [p.kind for p in _TAG_PATTERNS if p.pattern.search(tag) or p.pattern.search(spaced)]
+
+
+def guard_draft(draft: _Model, *, redact: bool) -> tuple[_Model, tuple[str, ...]]:
+    """A MemoryDraft or MemoryPatch through `guard_fields`: the same object when nothing was found."""
+    changes, kinds = guard_fields({f: getattr(draft, f, None) for f in GUARDED_FIELDS}, redact=redact)
+    return (draft.model_copy(update=changes) if changes else draft), kinds
+
+
+def redact_query(text: str) -> str:
+    """A question as the query log may keep it: credentials redacted (findings quote the log)."""
+    return redact_credentials(text)[0] if find_credentials(text) else text

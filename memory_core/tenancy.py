@@ -14,7 +14,8 @@ __all__ = ["DEFAULT_TENANT", "IdentityKind", "TenantIdentities", "TenantMap", "c
 
 DEFAULT_TENANT = "default"
 
-IdentityKind = Literal["slack", "discord", "mail"]
+IdentityKind = Literal["slack", "discord", "mail", "github"]
+_KINDS: tuple[IdentityKind, ...] = ("slack", "discord", "mail", "github")
 
 
 def check_tenant(tenant: str) -> str:
@@ -36,6 +37,9 @@ class TenantIdentities(BaseModel):
     mail: tuple[str, ...] = Field(
         (), description="Recipient addresses (lore@acme.com) or domains (acme.com) that deliver here."
     )
+    github: tuple[str, ...] = Field(
+        (), description="GitHub repositories (acme/api) or owners (acme) whose webhook events land here."
+    )
 
 
 class TenantMap:
@@ -51,7 +55,7 @@ class TenantMap:
         self._index: dict[tuple[str, str], str] = {}
         for tenant, identities in self._tenants.items():
             check_tenant(tenant)
-            for kind in ("slack", "discord", "mail"):
+            for kind in _KINDS:
                 for identity in getattr(identities, kind):
                     key = (kind, identity.strip().lower())
                     if key in self._index and self._index[key] != tenant:
@@ -71,7 +75,8 @@ class TenantMap:
         return sorted(self._tenants) or [DEFAULT_TENANT]
 
     def resolve(self, kind: IdentityKind, identity: str) -> str:
-        """The tenant of a Slack team id, Discord guild id or mail address (exact address, then domain)."""
+        """The tenant of a Slack team id, Discord guild id, mail address (exact address, then domain) or
+        GitHub repository (owner/name, then the owner)."""
         if self.is_open:
             return DEFAULT_TENANT
         key = identity.strip().lower()
@@ -80,6 +85,8 @@ class TenantMap:
             local, _, domain = key.rpartition("@")
             base_local = local.split("+", 1)[0]
             tenant = self._index.get((kind, f"{base_local}@{domain}")) or self._index.get((kind, domain))
+        if tenant is None and kind == "github" and "/" in key:
+            tenant = self._index.get((kind, key.split("/", 1)[0]))  # the owner maps all its repositories
         if tenant is None:
             raise UnknownIdentity(
                 f"this {kind} identity ({identity}) is not connected to any teamlore tenant"

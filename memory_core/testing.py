@@ -1,58 +1,19 @@
-"""Test helpers shipped with the core: a deterministic hashing embedder and memory factories."""
+"""Test helpers shipped with the core: memory factories, a test core, the hashing embedder (re-exported)."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from ._hashing import HashingEmbedder
 from .config import CoreSettings
-from .embedding import Embedder, Vectors
+from .embedding import Embedder
 from .types import Hit, Importance, Memory, MemoryDraft, ScoreBreakdown, Source
 
 __all__ = ["HashingEmbedder", "draft", "make_hit", "make_memory", "open_test_core", "team_facts"]
-
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-class HashingEmbedder:
-    """Bag-of-words feature hashing: same text, same vector; shared words, higher cosine. No model.
-
-    Good for tests of everything that is not retrieval quality: fast, deterministic, dimension 384 by
-    default like MiniLM so index code paths are the same.
-    """
-
-    def __init__(self, dim: int = 384, model_id: str = "test-hashing-384") -> None:
-        self._dim = dim
-        self._model_id = model_id
-
-    @property
-    def model_id(self) -> str:
-        return self._model_id
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    def embed(self, texts: list[str]) -> Vectors:
-        out = np.zeros((len(texts), self._dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            words = _WORD.findall(text.lower())
-            for word in words or ["<empty>"]:
-                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-                bucket = int.from_bytes(digest[:4], "little") % self._dim
-                sign = 1.0 if digest[4] & 1 else -1.0
-                out[row, bucket] += sign
-            norm = float(np.linalg.norm(out[row]))
-            if norm > 0:
-                out[row] /= norm
-        return out
 
 
 def draft(text: str, **fields: Any) -> MemoryDraft:

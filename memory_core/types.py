@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from .errors import InvalidInput
 
 __all__ = [
     "TENANT_PATTERN",
@@ -34,6 +38,9 @@ __all__ = [
     "TagCount",
     "TimelineEntry",
     "TrendPoint",
+    "check_number",
+    "check_text",
+    "has_visible",
 ]
 
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -57,28 +64,113 @@ class Source(StrEnum):
     MCP = "mcp"
     CLI = "cli"
     API = "api"
+    WEBHOOK = "webhook"
+    GITHUB = "github"
     IMPORT = "import"
     CORE = "core"
 
 
-_Frozen = ConfigDict(frozen=True, extra="forbid")
+# NaN and ±Infinity are refused wherever a value type takes a number (they compare false to every bound).
+_Frozen = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-Tag = Annotated[str, Field(min_length=1, max_length=64)]
+# --- text every value type takes: the one character rule -------------------------------------------------
+
+# Control characters (Unicode category Cc) other than tab and newline; a carriage return is turned into
+# a newline first, since CRLF text (Windows, mail) is ordinary input, not an attack.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me"})
+
+
+def has_visible(text: str) -> bool:
+    """True when some character of `text` shows (not only spaces, marks, zero-width or control ones)."""
+    return any(unicodedata.category(ch) not in _INVISIBLE_CATEGORIES for ch in text)
+
+
+def check_text(value: str, what: str = "text", *, required: bool = True) -> str:
+    """`value` if every front-end may store and show it, else InvalidInput naming `what`.
+
+    Refused: a lone surrogate (no UTF-8 form: no database, JSON answer or log line can hold it), NUL
+    and other control characters except tab and newline, and (when `required`) text with no visible
+    character at all (only spaces, zero-width or direction marks). CRLF and lone CR become newlines.
+    """
+    if not isinstance(value, str):
+        raise InvalidInput(f"the {what} must be text")
+    if _SURROGATE.search(value):
+        raise InvalidInput(f"the {what} holds a lone surrogate (\\ud800-\\udfff), which is not a character")
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    bad = _CONTROL.search(value)
+    if bad:
+        raise InvalidInput(
+            f"the {what} holds the control character U+{ord(bad.group()):04X}; "
+            "only tab and newline are allowed"
+        )
+    if required and not value.strip():
+        raise InvalidInput(f"the {what} is empty: there is nothing to remember")
+    if required and not has_visible(value):
+        raise InvalidInput(f"the {what} has no visible character: there is nothing to remember")
+    return value
+
+
+def check_number(value: float, what: str) -> float:
+    """`value` if it is a finite number, else InvalidInput (NaN and ±Infinity pass every bound check)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput(f"{what} must be a finite number")
+    return value
+
+
+def _optional_line(what: str) -> AfterValidator:
+    """An optional field: checked like text; blank (nothing visible) becomes None."""
+
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = check_text(value, what, required=False)
+        return value.strip() if has_visible(value) else None
+
+    return AfterValidator(check)
+
+
+def _required(what: str) -> AfterValidator:
+    return AfterValidator(lambda value: check_text(value, what))
+
+
+Text = Annotated[str, _required("text")]
+Title = Annotated[str | None, _optional_line("title")]
+Author = Annotated[str | None, _optional_line("author")]
+SourceRef = Annotated[str | None, _optional_line("source_ref")]
+AuthorId = Annotated[str | None, _optional_line("author_id")]
+
+MAX_TAG_CHARS = 64
+Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_CHARS)]
+
+_TAG_SPACE = re.compile(r"\s+")
 
 
 def normalise_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """Tags are lower-case, without a leading '#', unique, in first-seen order."""
+    """Tags are lower-case, without a leading '#', unique, in first-seen order.
+
+    Whitespace inside a tag becomes '-' ("on call" -> "on-call"): tags are stored space-separated, so
+    a space would make one tag read back as two.
+    """
     seen: dict[str, None] = {}
     for tag in tags:
-        clean = tag.strip().lstrip("#").strip().lower()
-        if clean:
+        check_text(tag, "tag", required=False)
+        clean = _TAG_SPACE.sub("-", tag.strip().lstrip("#").strip().lower())
+        if len(clean) > MAX_TAG_CHARS:
+            raise InvalidInput(
+                f"a tag is at most {MAX_TAG_CHARS} characters; {clean[:20]!a}... is {len(clean)}"
+            )
+        if clean and has_visible(clean):
             seen.setdefault(clean, None)
     return tuple(seen)
 
 
 def _tags_before(value: object) -> object:
+    if isinstance(value, str):
+        value = [value]
     if isinstance(value, list | tuple):
-        return normalise_tags([str(v) for v in value])
+        return normalise_tags([v if isinstance(v, str) else str(v) for v in value])
     return value
 
 
@@ -105,15 +197,15 @@ class MemoryDraft(BaseModel):
 
     model_config = _Frozen
 
-    text: str
+    text: Text
     kind: str = "note"
     tags: Tags = ()
     importance: Importance = Importance.NORMAL
     source: Source = Source.API
-    source_ref: str | None = None
-    title: str | None = None
-    author: str | None = None
-    author_id: str | None = None
+    source_ref: SourceRef = None
+    title: Title = None
+    author: Author = None
+    author_id: AuthorId = None
     created_at: datetime | None = None
     expires_at: datetime | None = None
     supersedes: int | None = None
@@ -133,11 +225,11 @@ class MemoryPatch(BaseModel):
 
     model_config = _Frozen
 
-    text: str | None = None
+    text: Text | None = None
     kind: str | None = None
     tags: Tags | None = None
     importance: Importance | None = None
-    title: str | None = None
+    title: Title = None
     expires_at: datetime | None = None
     clear_expiry: bool = False
     superseded_by: int | None = None
@@ -213,9 +305,9 @@ class QueryFilters(BaseModel):
     model_config = _Frozen
 
     tags: Tags = ()
-    kind: str | None = None
+    kind: Annotated[str | None, _optional_line("kind")] = None
     source: Source | None = None
-    author: str | None = None
+    author: Author = None
     since: datetime | None = None
     until: datetime | None = None
     include_expired: bool = False

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -18,6 +19,7 @@ from memory_core import (
     Actor,
     ApiKeyInfo,
     ApiKeys,
+    ConfigurationError,
     Duplicate,
     Hit,
     Importance,
@@ -36,52 +38,55 @@ from memory_core import (
     Stats,
     TagCount,
     TeamloreError,
+    TooLarge,
     Unavailable,
     UnknownIdentity,
+    lookup_error,
+    new_reference,
     require_scope,
 )
 
-from .logconfig import new_reference
+from .settings import ApiSettings
 
-__all__ = ["ApiSettings", "RateLimiter", "build_api", "install_error_handlers"]
+__all__ = ["RateLimiter", "build_api", "install_error_handlers"]
 
 logger = logging.getLogger(__name__)
 
 
-class ApiSettings(BaseModel):
-    """The REST API."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    rate_limit_per_minute: int = Field(
-        240, ge=1, description="Requests one API key may make per minute (per process); more get 429."
-    )
-    burst: int = Field(60, ge=1, description="Requests one API key may make at once before the rate applies.")
-
-
 # --- errors: one table from core error to HTTP ----------------------------------------------------------
 
-_STATUS: list[tuple[type[TeamloreError], int]] = [
-    (UnknownIdentity, 401),
-    (PermissionDenied, 403),
-    (NotFound, 404),
-    (Duplicate, 409),
-    (InvalidInput, 422),
-    (Unavailable, 503),
-]
+# Looked up along the error's MRO (`memory_core.lookup_error`): the most specific class listed wins.
+_STATUS: dict[type[BaseException], int] = {
+    UnknownIdentity: 401,
+    PermissionDenied: 403,
+    NotFound: 404,
+    Duplicate: 409,
+    TooLarge: 413,
+    InvalidInput: 422,
+    Unavailable: 503,
+    ConfigurationError: 503,
+}
+
+# A validation error says where and what, with a short excerpt of the value, never the whole input.
+_MAX_PROBLEMS = 5
+_EXCERPT_CHARS = 40
+_MAX_DETAIL_CHARS = 600
 
 
 def _error_response(exc: TeamloreError) -> JSONResponse:
-    for kind, status in _STATUS:
-        if isinstance(exc, kind):
-            headers = {"Retry-After": "30"} if status == 503 else {}
-            if status == 401:
-                headers["WWW-Authenticate"] = "Bearer"
-            body: dict[str, Any] = {"error": kind.__name__.lower(), "detail": str(exc)}
-            if isinstance(exc, Duplicate):
-                body["id"] = exc.existing_id
-            return JSONResponse(body, status_code=status, headers=headers)
-    return _internal_error(exc)
+    status = lookup_error(_STATUS, exc)
+    if status is None:
+        return _internal_error(exc)
+    headers = {"Retry-After": "30"} if isinstance(exc, Unavailable) else {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, ConfigurationError):
+        # A person must act: the operator reads it in the log, the caller gets the code.
+        logger.error("the deployment needs attention: %s", exc)
+    body: dict[str, Any] = {"error": exc.code, "detail": str(exc)}
+    if isinstance(exc, Duplicate):
+        body["id"] = exc.existing_id
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _internal_error(exc: BaseException) -> JSONResponse:
@@ -93,6 +98,33 @@ def _internal_error(exc: BaseException) -> JSONResponse:
     )
 
 
+def validation_detail(errors: Any) -> str:
+    """Pydantic/FastAPI errors as one bounded line: `body.limit: Input should be ... (got nan)`."""
+    problems = []
+    for error in list(errors)[:_MAX_PROBLEMS]:
+        where = ".".join(str(p) for p in error.get("loc", ()))
+        problem = f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
+        value = error.get("input")
+        if isinstance(value, str | int | float | bool) and error.get("type") != "missing":
+            problem += f" (got {_excerpt(value)})"
+        problems.append(problem)
+    more = len(list(errors)) - _MAX_PROBLEMS
+    if more > 0:
+        problems.append(f"and {more} more")
+    detail = "; ".join(problems)
+    return detail if len(detail) <= _MAX_DETAIL_CHARS else detail[: _MAX_DETAIL_CHARS - 3] + "..."
+
+
+def _excerpt(value: object) -> str:
+    # ascii(): every answer is valid JSON and UTF-8 even when the input held a lone surrogate.
+    text = ascii(value)
+    return text if len(text) <= _EXCERPT_CHARS else text[: _EXCERPT_CHARS - 3] + "..."
+
+
+def _invalid_response(errors: Any) -> JSONResponse:
+    return JSONResponse({"error": InvalidInput.code, "detail": validation_detail(errors)}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_teamlore_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TeamloreError)
@@ -101,14 +133,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_invalid_model(_request: Request, exc: Exception) -> Response:
         # A value the request schema allowed but a core value type refused (e.g. kind "0x"): bad input.
         assert isinstance(exc, ValidationError)
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        return JSONResponse({"error": "invalidinput", "detail": problems}, status_code=422)
+        return _invalid_response(exc.errors())
+
+    async def on_invalid_request(_request: Request, exc: Exception) -> Response:
+        # FastAPI's own 422 echoes the whole input (a 20 MB body came back whole) and can hold NaN or a
+        # lone surrogate that no JSON answer can carry: one documented shape, bounded, instead.
+        assert isinstance(exc, RequestValidationError)
+        return _invalid_response(exc.errors())
 
     async def on_unexpected(_request: Request, exc: Exception) -> Response:
         return _internal_error(exc)
 
     app.add_exception_handler(TeamloreError, on_teamlore_error)
     app.add_exception_handler(ValidationError, on_invalid_model)
+    app.add_exception_handler(RequestValidationError, on_invalid_request)
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -143,9 +181,12 @@ class RateLimited(Exception):
 
 # --- request and response models ---------------------------------------------------------------------------
 
+# NaN and ±Infinity pass every `gt`/`le` bound (they compare false): refused as numbers outright.
+_REQUEST = ConfigDict(extra="forbid", allow_inf_nan=False)
+
 
 class StoreRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _REQUEST
 
     text: str = Field(min_length=1, description="What to remember.")
     tags: list[str] = Field(default_factory=list, max_length=32)
@@ -173,7 +214,7 @@ class StoreResponse(BaseModel):
 
 
 class PatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _REQUEST
 
     text: str | None = Field(None, min_length=1)
     tags: list[str] | None = Field(None, max_length=32)
@@ -185,7 +226,7 @@ class PatchRequest(BaseModel):
 
 
 class QueryRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _REQUEST
 
     question: str = Field(min_length=1, max_length=2000)
     limit: int = Field(5, ge=1, le=100)
@@ -200,7 +241,7 @@ class QueryRequest(BaseModel):
 
 
 class ReflectRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _REQUEST
 
     topic: str | None = Field(None, max_length=500)
     since: datetime | None = None

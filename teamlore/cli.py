@@ -32,9 +32,10 @@ from memory_core import (
     Source,
     StoreResult,
     TeamloreError,
+    new_reference,
 )
 
-from .logconfig import configure_logging, new_reference
+from .logconfig import configure_logging
 from .settings import Settings, load_settings
 
 __all__ = ["app", "main"]
@@ -628,6 +629,7 @@ def discord_invite() -> None:
 def _register_subcommands() -> None:
     from .cli_alerts import build_alerts_app
     from .cli_keys import build_keys_app
+    from .cli_webhooks import build_webhooks_app
 
     app.add_typer(
         build_keys_app(lambda: open_core(_settings())),
@@ -640,6 +642,9 @@ def _register_subcommands() -> None:
         help="Quality alerts and the scheduler's jobs.",
     )
     app.add_typer(discord_app, name="discord")
+    app.add_typer(
+        build_webhooks_app(lambda: open_core(_settings()), lambda: _settings().webhook_key()), name="webhooks"
+    )
 
 
 _register_subcommands()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from memory_core import DEFAULT_TENANT, MemoryCore, TeamloreError
+from memory_core import DEFAULT_TENANT, MemoryCore, TeamloreError, new_reference
 from scheduler import AlertsSettings, Delivery, JobRuntime, SchedulerStore, build_notifiers
 from scheduler.alerts import check_notification
 from scheduler.jobs import run_digest, run_expiry_sweep, run_quality_check, run_snapshot
@@ -90,7 +89,7 @@ def build_alerts_app(open_core: OpenCore, load_settings: LoadSettings) -> typer.
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:
-            reference = uuid.uuid4().hex[:6]
+            reference = new_reference()
             logger.exception("unexpected error (ref %s)", reference)
             err.print(f"[red]error:[/red] something went wrong (ref {reference})", highlight=False)
             raise typer.Exit(1) from exc

@@ -1,9 +1,13 @@
-"""Which front-ends run, and how each is built from its settings section: the wiring, nothing more."""
+"""Which front-ends run (the plan) and how each is built from its settings section: wiring, nothing more."""
 
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from starlette.routing import BaseRoute
 
 from bots.discord.bot import run_discord
 from bots.slack import SlackBot
@@ -11,13 +15,45 @@ from mailer.server import run_smtp
 from mcp_server.http_app import build_mcp_http_app
 from memory_core import ApiKeys, MemoryCore
 from scheduler.runner import run_scheduler
+from webhooks import WebhookReceiver
 
-from .runtime import Frontend
 from .settings import Settings
+from .web import LifespanHook, Mount
 
-__all__ = ["build_all"]
+__all__ = ["Frontend", "Plan", "Service", "build_all", "build_plan"]
 
 logger = logging.getLogger(__name__)
+
+Service = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Frontend:
+    """What one front-end adds: routes/mounts on the web app, and/or a long-running service."""
+
+    name: str
+    enabled: bool
+    why: str
+    routes: Sequence[BaseRoute] = ()
+    mounts: Sequence[Mount] = ()
+    lifespans: Sequence[LifespanHook] = ()
+    service: Service | None = None
+
+
+@dataclass
+class Plan:
+    """Every front-end, enabled or not (with why), in the order they start."""
+
+    frontends: list[Frontend] = field(default_factory=list)
+
+    @property
+    def enabled(self) -> list[Frontend]:
+        return [f for f in self.frontends if f.enabled]
+
+
+def build_plan(core: MemoryCore, settings: Settings, parts: set[str]) -> Plan:
+    """Decide what runs. Each front-end is enabled by its credentials (and by --only)."""
+    return Plan(build_all(core, settings, parts))
 
 
 def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Frontend]:
@@ -37,6 +73,17 @@ def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Fro
             f"{address}/mcp (API keys)" if web else "needs the web part",
             routes=mcp.routes("/mcp"),
             lifespans=[mcp.lifespan],
+        )
+    )
+
+    hooks = WebhookReceiver(core, settings.webhooks, tenants, settings.webhook_key)
+    github = " and /hooks/github" if settings.webhooks.github_secret else ""
+    out.append(
+        Frontend(
+            "webhooks",
+            web,
+            f"{address}/hooks/{{name}}{github}" if web else "needs the web part",
+            routes=hooks.routes(),
         )
     )
 

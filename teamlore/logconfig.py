@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .settings import LoggingSettings
 
-__all__ = ["configure_logging", "new_reference", "request_id"]
+__all__ = ["configure_logging", "new_request_id", "request_id"]
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("teamlore_request_id", default=None)
 
 
-def new_reference() -> str:
-    """A short id that a user can quote and an operator can grep for."""
+def new_request_id() -> str:
+    """An id for a request that came without one (X-Request-ID): every log line of the request carries it."""
     return uuid.uuid4().hex[:8]
 
 

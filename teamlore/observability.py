@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from memory_core import MemoryCore
 
 from . import metrics
-from .logconfig import new_reference, request_id
+from .logconfig import new_request_id, request_id
 
 __all__ = ["RequestLogMiddleware", "metrics_endpoint"]
 
@@ -32,6 +32,8 @@ def _frontend(path: str) -> str:
         return "mcp"
     if path.startswith("/api"):
         return "api"
+    if path.startswith("/hooks"):
+        return "webhooks"
     return "web"
 
 
@@ -50,7 +52,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")[:64]
-        rid = incoming if re.fullmatch(r"[\w.-]{1,64}", incoming or "") else new_reference()
+        rid = incoming if re.fullmatch(r"[\w.-]{1,64}", incoming or "") else new_request_id()
         token = request_id.set(rid)
         status = 500
         start = time.perf_counter()

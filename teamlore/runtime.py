@@ -4,49 +4,23 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 import uvicorn
-from starlette.routing import BaseRoute
 
 from memory_core import InvalidInput, MemoryCore, TeamloreError
 
 from . import metrics
+from .frontends import Plan, Service, build_plan
 from .settings import Settings
-from .web import LifespanHook, Mount, create_app
+from .web import create_app
 
 __all__ = ["PARTS", "Plan", "check", "parse_only", "serve"]
 
 logger = logging.getLogger(__name__)
 
 PARTS = ("web", "slack", "discord", "mail", "scheduler")
-
-Service = Callable[[], Awaitable[None]]
-
-
-@dataclass
-class Frontend:
-    """What one front-end adds: routes/mounts on the web app, and/or a long-running service."""
-
-    name: str
-    enabled: bool
-    why: str
-    routes: Sequence[BaseRoute] = ()
-    mounts: Sequence[Mount] = ()
-    lifespans: Sequence[LifespanHook] = ()
-    service: Service | None = None
-
-
-@dataclass
-class Plan:
-    frontends: list[Frontend] = field(default_factory=list)
-
-    @property
-    def enabled(self) -> list[Frontend]:
-        return [f for f in self.frontends if f.enabled]
 
 
 def parse_only(value: str | None) -> set[str]:
@@ -57,13 +31,6 @@ def parse_only(value: str | None) -> set[str]:
     if unknown:
         raise InvalidInput(f"--only takes {', '.join(PARTS)}; not {', '.join(sorted(unknown))}")
     return parts
-
-
-def build_plan(core: MemoryCore, settings: Settings, parts: set[str]) -> Plan:
-    """Decide what runs. Each front-end is enabled by its credentials (and by --only)."""
-    from . import frontends
-
-    return Plan(frontends.build_all(core, settings, parts))
 
 
 class _Server(uvicorn.Server):

@@ -13,12 +13,18 @@ from bots.discord.config import DiscordSettings
 from bots.slack.config import SlackSettings
 from mailer.config import MailSettings
 from mcp_server.config import McpSettings
-from memory_core import ConfigurationError, CoreOptions, CoreSettings, TenantIdentities, TenantMap
+from memory_core import (
+    ConfigurationError,
+    CoreOptions,
+    CoreSettings,
+    TenantIdentities,
+    TenantMap,
+    webhook_key,
+)
 from scheduler.config import AlertsSettings
+from webhooks.config import WebhookSettings
 
-from .api import ApiSettings
-
-__all__ = ["HttpSettings", "LoggingSettings", "Settings", "load_settings"]
+__all__ = ["ApiSettings", "HttpSettings", "LoggingSettings", "Settings", "load_settings"]
 
 
 def default_data_dir() -> Path:
@@ -32,6 +38,17 @@ class HttpSettings(BaseModel):
 
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8080, ge=0, le=65535, description="Port of the web server (0: any free port).")
+
+
+class ApiSettings(BaseModel):
+    """The REST API."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rate_limit_per_minute: int = Field(
+        240, ge=1, description="Requests one API key may make per minute (per process); more get 429."
+    )
+    burst: int = Field(60, ge=1, description="Requests one API key may make at once before the rate applies.")
 
 
 class LoggingSettings(BaseModel):
@@ -81,10 +98,18 @@ class Settings(BaseSettings):
         default_factory=AlertsSettings,
         description="Quality alerts, digests and the expiry sweep (docs/scheduler.md).",
     )
+    webhooks: WebhookSettings = Field(
+        default_factory=WebhookSettings, description="Signed webhooks at /hooks (README: Webhooks)."
+    )
     log: LoggingSettings = Field(default_factory=LoggingSettings, description="Logging.")
 
     def core_settings(self) -> CoreSettings:
         return CoreSettings(data_dir=self.data_dir, database_url=self.database_url, **_fields(self.core))
+
+    def webhook_key(self) -> bytes:
+        """The server key that seals webhook secrets (the setting, else the data directory's key file)."""
+        configured = self.webhooks.secret_key
+        return webhook_key(self.data_dir, configured.get_secret_value() if configured else None)
 
     def tenant_map(self) -> TenantMap:
         return TenantMap(self.tenants)

@@ -13,8 +13,9 @@ from starlette.types import ASGIApp
 
 from memory_core import ApiKeys, MemoryCore
 
-from .api import ApiSettings, build_api, install_error_handlers, install_rate_limit_handler
+from .api import build_api, install_error_handlers, install_rate_limit_handler
 from .observability import RequestLogMiddleware, metrics_endpoint
+from .settings import ApiSettings
 
 __all__ = ["LifespanHook", "Mount", "create_app"]
 

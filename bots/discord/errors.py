@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from memory_core import PermissionDenied, UnknownIdentity
+from memory_core import PermissionDenied, UnknownIdentity, lookup_error
 
 from ..errors import error_reply
 from ..replies import ErrorReply
@@ -57,19 +57,20 @@ def _check(error: BaseException, action: str) -> str:
     return "You can't use this command here."
 
 
-# First match wins: most specific first. Core errors not listed fall through to the shared chat table.
-DISCORD_ERRORS: tuple[tuple[type[BaseException], Callable[[BaseException, str], str]], ...] = (
-    (DirectMessageRefused, _dm),
-    (UnknownIdentity, _shared),
-    (commands.CommandOnCooldown, _cooldown),
-    (app_commands.CommandOnCooldown, _cooldown),
-    (PermissionDenied, _denied),
-    (discord.Forbidden, _forbidden),
-    (commands.BotMissingPermissions, _forbidden),
-    (app_commands.BotMissingPermissions, _forbidden),
-    (commands.CheckFailure, _check),
-    (app_commands.CheckFailure, _check),
-)
+# Looked up along the error's MRO (`memory_core.lookup_error`): the most specific class listed wins.
+# Core errors not listed fall through to the shared chat table.
+DISCORD_ERRORS: dict[type[BaseException], Callable[[BaseException, str], str]] = {
+    DirectMessageRefused: _dm,
+    UnknownIdentity: _shared,
+    commands.CommandOnCooldown: _cooldown,
+    app_commands.CommandOnCooldown: _cooldown,
+    PermissionDenied: _denied,
+    discord.Forbidden: _forbidden,
+    commands.BotMissingPermissions: _forbidden,
+    app_commands.BotMissingPermissions: _forbidden,
+    commands.CheckFailure: _check,
+    app_commands.CheckFailure: _check,
+}
 
 
 def unwrap(error: BaseException) -> BaseException:
@@ -82,7 +83,5 @@ def unwrap(error: BaseException) -> BaseException:
 def reply_for(error: BaseException, *, action: str) -> ErrorReply:
     """What to answer when `action` (store, query, ...) failed with `error`."""
     error = unwrap(error)
-    for error_type, words in DISCORD_ERRORS:
-        if isinstance(error, error_type):
-            return ErrorReply(words(error, action))
-    return error_reply(error, action=action)
+    words = lookup_error(DISCORD_ERRORS, error)
+    return ErrorReply(words(error, action)) if words is not None else error_reply(error, action=action)

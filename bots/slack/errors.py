@@ -15,9 +15,9 @@ from collections.abc import Callable
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from memory_core import InvalidInput
+from memory_core import InvalidInput, lookup_error, new_reference
 
-from ..errors import error_reply, new_ref
+from ..errors import error_reply
 from ..replies import ErrorReply
 
 __all__ = ["SLACK_ERRORS", "NothingToSave", "reply_for"]
@@ -37,7 +37,7 @@ _SCOPE_PROBLEMS = frozenset({"missing_scope", "not_allowed_token_type", "no_perm
 
 def _api_refused(error: BaseException, action: str) -> ErrorReply:
     code = error.response.get("error", "unknown") if isinstance(error, SlackApiError) else "unknown"
-    ref = new_ref()
+    ref = new_reference()
     logger.error("Slack Web API refused a call while trying to %s (ref %s): %s", action, ref, code)
     if code in _SCOPE_PROBLEMS:
         return ErrorReply(
@@ -55,18 +55,17 @@ def _unreachable(error: BaseException, action: str) -> ErrorReply:
     return ErrorReply("Slack did not answer in time, try again in a minute.")
 
 
-# First match wins. Core errors (TeamloreError) are not listed: they fall through to the shared table.
-SLACK_ERRORS: tuple[tuple[type[BaseException], Callable[[BaseException, str], ErrorReply]], ...] = (
-    (SlackApiError, _api_refused),
-    (SlackClientError, _unreachable),
-    (aiohttp.ClientError, _unreachable),
-    (TimeoutError, _unreachable),
-)
+# Looked up along the error's MRO (`memory_core.lookup_error`): the most specific class listed wins.
+# Core errors (TeamloreError) are not listed: they fall through to the shared table.
+SLACK_ERRORS: dict[type[BaseException], Callable[[BaseException, str], ErrorReply]] = {
+    SlackApiError: _api_refused,
+    SlackClientError: _unreachable,
+    aiohttp.ClientError: _unreachable,
+    TimeoutError: _unreachable,
+}
 
 
 def reply_for(error: BaseException, *, action: str) -> ErrorReply:
     """What to answer, ephemerally, when `action` (store, query, save, share, ...) failed with `error`."""
-    for error_type, reply in SLACK_ERRORS:
-        if isinstance(error, error_type):
-            return reply(error, action)
-    return error_reply(error, action=action)
+    reply = lookup_error(SLACK_ERRORS, error)
+    return reply(error, action) if reply is not None else error_reply(error, action=action)

@@ -114,12 +114,20 @@ async def http_client(url: str, key: str | None, *, mode: str = "auto") -> Async
 
 
 def stdio_parameters(data_dir: Path, tenant: str = "default") -> StdioServerParameters:
-    """`python -m mcp_server` over `data_dir` with the hashing embedder (the module's test hook)."""
+    """`python -m mcp_server` over `data_dir` with the hashing embedder, chosen by name."""
     return StdioServerParameters(
         command=sys.executable,
-        args=["-m", "mcp_server", "--data-dir", str(data_dir), "--tenant", tenant],
+        args=[
+            "-m",
+            "mcp_server",
+            "--data-dir",
+            str(data_dir),
+            "--tenant",
+            tenant,
+            "--embedding-model",
+            "test-hashing",
+        ],
         env={
-            "TEAMLORE_TEST_HASHING_EMBEDDER": "1",
             "HF_HUB_OFFLINE": "1",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         },

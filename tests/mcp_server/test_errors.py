@@ -27,14 +27,17 @@ from memory_core import (
     [
         (NotFound(42), "not_found: no memory #42; use query_memories to find ids"),
         (InvalidInput("the text is empty"), "invalid_input: the text is empty"),
-        (TooLarge("too long", limit=10, size=20), "invalid_input: too long"),
-        (CredentialDetected(["github token"]), "invalid_input: the text looks like it contains a secret"),
-        (Duplicate(7), "already stored as #7"),
+        (TooLarge("too long", limit=10, size=20), "too_large: too long"),
+        (
+            CredentialDetected(["github token"]),
+            "credential_detected: the text looks like it contains a secret",
+        ),
+        (Duplicate(7), "duplicate: already stored as #7"),
         (PermissionDenied("only alice can forget it"), "permission_denied: only alice can forget it"),
         (UnknownIdentity("unknown API key"), "unauthorized: unknown API key"),
         (Unavailable("db locked"), "unavailable: retry shortly"),
-        (ModelMismatch("a", 1, "b", 2), "unavailable: the memory server needs its operator: "),
-        (ConfigurationError("bad url"), "unavailable: the memory server needs its operator: bad url"),
+        (ModelMismatch("a", 1, "b", 2), "model_mismatch: the memory server needs its operator: "),
+        (ConfigurationError("bad url"), "configuration_error: the memory server needs its operator: bad url"),
     ],
 )
 def test_core_errors_map_to_model_readable_text(error: Exception, expected: str) -> None:

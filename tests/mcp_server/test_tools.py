@@ -80,7 +80,7 @@ async def test_storing_the_same_text_twice_answers_the_existing_id(client: Clien
 async def test_secrets_are_refused_with_a_way_out_or_redacted_on_request(client: Client) -> None:
     text = "staging token: ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2
     refused = error_of(await client.call_tool("store_memory", {"text": text}))
-    assert refused.startswith("invalid_input: ") and "secret" in refused
+    assert refused.startswith("credential_detected: ") and "secret" in refused
     redacted = structured(await client.call_tool("store_memory", {"text": text, "redact_secrets": True}))
     assert redacted["created"] and redacted["redacted"]
 

@@ -132,7 +132,7 @@ async def test_quality_report_on_the_clean_history_finds_nothing(history_core: M
 async def test_index_drift_is_found_and_healed_by_reindex(core: MemoryCore) -> None:
     stored = [await core.store("default", draft(f"Runbook {n}: restart the {n} worker pool.")) for n in "abc"]
     assert (await core.quality_report("default")).findings == ()
-    core._indexes.tenants["default"].remove([stored[1].id])  # a vector lost behind the core's back
+    core._index.indexes.tenants["default"].remove([stored[1].id])  # a vector lost behind the core's back
 
     report = await core.quality_report("default")
     (drift,) = [f for f in report.findings if f.kind == "index_drift"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from memory_core import Importance, InvalidInput, MemoryCore, QueryFilters, Source
+from memory_core import Importance, InvalidInput, MemoryCore, QueryFilters, QueryTrace, Source
 from memory_core._schema import memory_table
 from memory_core.testing import draft
 
@@ -123,7 +123,7 @@ async def test_bad_questions_are_refused(core: MemoryCore) -> None:
 
 async def test_query_counts_access_and_logs_the_question(filled: MemoryCore) -> None:
     hits = await filled.query("default", "WireGuard", limit=1)
-    await filled._flush_pending(force=True)
+    await filled._log.flush(force=True)
     memory = await filled.get("default", hits[0].memory.id, count_access=False)
     assert memory.access_count == 1 and memory.last_accessed_at is not None
 
@@ -131,7 +131,7 @@ async def test_query_counts_access_and_logs_the_question(filled: MemoryCore) -> 
 async def test_only_hits_near_the_best_count_as_read(filled: MemoryCore) -> None:
     """Staleness is judged on reads; the weak tail of a result list is not a read."""
     hits = await filled.query("default", "we decided the VPN stays on WireGuard", limit=5)
-    await filled._flush_pending(force=True)
+    await filled._log.flush(force=True)
     best = hits[0].score
     read = {h.memory.id for h in hits if h.score >= 0.5 * best}
     assert read and read != {h.memory.id for h in hits}  # both kinds are in this list
@@ -176,3 +176,27 @@ async def test_keyword_full_match_is_what_a_memory_with_every_question_word_scor
         assert unanswered.hits[0][1] == pytest.approx(both.hits[0][1])
         assert unanswered.full_match >= 1.5 * unanswered.hits[0][1]
         assert (await core._keyword.search(conn, [], conditions, 10)).hits == []
+
+
+async def test_a_trace_reports_each_stage_of_a_query(filled: MemoryCore) -> None:
+    """`QueryTrace` is the public hook benchmarks time a query with; stages that do not run are absent."""
+    trace = QueryTrace()
+    untraced = await filled.query("default", "VPN certificates", limit=3)
+    traced = await filled.query("default", "VPN certificates", limit=3, trace=trace)
+    assert [h.memory.id for h in traced] == [h.memory.id for h in untraced]
+    assert list(trace.stages) == [
+        "index catch-up (sync)",
+        "question embedding",
+        "keyword search",
+        "vector search (FAISS)",
+        "fusion",
+        "candidate facts",
+        "dates and context",
+        "ranking and rows",
+    ]
+    assert all(seconds >= 0 for seconds in trace.stages.values())
+    keyword_only, vector_only = QueryTrace(), QueryTrace()
+    await filled.query("default", "VPN", mode="keyword", trace=keyword_only)
+    await filled.query("default", "VPN", mode="vector", trace=vector_only)
+    assert not {"question embedding", "vector search (FAISS)"} & set(keyword_only.stages)
+    assert "keyword search" not in vector_only.stages and "vector search (FAISS)" in vector_only.stages

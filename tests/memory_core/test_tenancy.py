@@ -96,3 +96,19 @@ def test_tenant_map_resolves_and_refuses_unknown_identities() -> None:
 def test_tenant_map_refuses_an_identity_in_two_tenants() -> None:
     with pytest.raises(InvalidInput, match="both"):
         TenantMap({"a": TenantIdentities(slack=("T1",)), "b": TenantIdentities(slack=("t1",))})
+
+
+def test_github_repositories_map_by_full_name_then_owner() -> None:
+    tenants = TenantMap(
+        {
+            "acme": TenantIdentities(github=("acme",)),
+            "widgets": TenantIdentities(github=("Other-Org/Widgets",)),
+        }
+    )
+    assert tenants.resolve("github", "acme/api") == "acme"
+    assert tenants.resolve("github", "ACME/anything") == "acme"
+    assert tenants.resolve("github", "other-org/widgets") == "widgets"
+    with pytest.raises(UnknownIdentity, match="github identity"):
+        tenants.resolve("github", "other-org/gadgets")
+    with pytest.raises(UnknownIdentity):
+        tenants.resolve("github", "")

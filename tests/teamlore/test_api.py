@@ -107,7 +107,7 @@ async def test_bad_input_is_422_with_a_reason(core: MemoryCore, client: httpx.As
     secret = await client.post("/api/v1/memories", headers=auth, json={"text": "password=hunter2hunter2"})
     assert secret.status_code == 422 and "secret" in secret.json()["detail"]
     huge = await client.post("/api/v1/memories", headers=auth, json={"text": "x" * 30_000})
-    assert huge.status_code == 422
+    assert huge.status_code == 413 and huge.json()["error"] == "too_large"
     assert (await client.post("/api/v1/memories", headers=auth, json={"txt": "typo"})).status_code == 422
     assert (
         await client.post("/api/v1/query", headers=auth, json={"question": "x", "limit": 0})
@@ -154,7 +154,7 @@ async def test_health_metrics_and_request_ids(core: MemoryCore, client: httpx.As
 async def test_readiness_fails_when_the_index_drifts(core: MemoryCore, client: httpx.AsyncClient) -> None:
     auth = await key(core)
     memory_id = (await client.post("/api/v1/memories", headers=auth, json={"text": "drift me"})).json()["id"]
-    core._indexes.tenants["default"].remove([memory_id])  # behind the core's back
+    core._index.indexes.tenants["default"].remove([memory_id])  # behind the core's back
     ready = await client.get("/readyz")
     assert ready.status_code == 503 and ready.json()["index_in_step"] is False
     await core.rebuild_index("default")

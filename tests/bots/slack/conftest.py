@@ -11,8 +11,8 @@ import pytest
 from starlette.applications import Starlette
 
 from bots.slack import SlackBot
-from bots.slack.testing import RecordingSlack, serve_asgi
 from memory_core import MemoryCore, TenantMap
+from tests.bots.slack.fake_slack import RecordingSlack, serve_asgi
 
 from .slack_support import Endpoint, Serve, make_settings
 

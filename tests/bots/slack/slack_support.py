@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 
 from bots.slack import SlackBot, SlackSettings
-from bots.slack.testing import RecordingSlack, signed_headers
 from memory_core import MemoryCore
+from tests.bots.slack.fake_slack import RecordingSlack, signed_headers
 
 SECRET = "8f742231b10e8888abcd99e0a1b2c3d4"
 BOT_TOKEN = "xoxb-1234-5678-teamlore-test"

@@ -14,7 +14,8 @@ import anyio
 import pytest
 
 from bots.slack.blocks import SHARE_ACTION
-from bots.slack.testing import (
+from memory_core import Memory, MemoryCore, Source, TenantIdentities, TenantMap
+from tests.bots.slack.fake_slack import (
     app_mention,
     block_action,
     event_callback,
@@ -22,7 +23,6 @@ from bots.slack.testing import (
     signed_headers,
     slash_command,
 )
-from memory_core import Memory, MemoryCore, Source, TenantIdentities, TenantMap
 
 from .slack_support import SECRET, Endpoint, Serve
 

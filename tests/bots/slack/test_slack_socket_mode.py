@@ -9,8 +9,8 @@ import anyio
 import pytest
 
 from bots.slack import SlackBot
-from bots.slack.testing import RecordingSlack, app_mention, event_callback, slash_command
 from memory_core import ConfigurationError, MemoryCore, TenantMap
+from tests.bots.slack.fake_slack import RecordingSlack, app_mention, event_callback, slash_command
 
 from .slack_support import make_settings
 

@@ -17,8 +17,7 @@ from memory_core.testing import draft, open_test_core
 from scheduler import AlertsSettings
 from scheduler.notifiers import SIGNATURE_HEADER, sign
 from teamlore.cli_alerts import build_alerts_app
-
-from .conftest import DISCORD_HOOK, SECRET, SLACK_API, SLACK_HOOK, WEBHOOK, all_notifiers
+from tests.scheduler.conftest import DISCORD_HOOK, SECRET, SLACK_API, SLACK_HOOK, WEBHOOK, all_notifiers
 
 runner = CliRunner()
 

@@ -1,10 +1,9 @@
-"""Test helpers shipped with the Slack front-end: signed requests as Slack builds them, and a fake Slack.
+"""A fake Slack for tests and bench/slack_ack.py: signed requests as Slack builds them, Slack's side.
 
 `RecordingSlack` is a real HTTP server on 127.0.0.1 that plays Slack's side: the Web API
 (`api_base_url`), the `response_url`s, and the Socket Mode WebSocket. It records everything teamlore
 sends. The payload builders produce the bodies Slack sends (form-encoded slash commands, JSON event
 callbacks, `payload=` interactions); `signed_headers` signs them the way Slack does (v0 HMAC-SHA256).
-Used by tests/bots/slack and by bench/slack_ack.py.
 """
 
 from __future__ import annotations

@@ -25,8 +25,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from mcp_server import TOOL_NAMES
-
-from .conftest import REPO, http_client, structured
+from tests.mcp_server.conftest import REPO, http_client, structured
 
 pytestmark = [pytest.mark.anyio, pytest.mark.model, pytest.mark.slow]
 

@@ -1,0 +1,318 @@
+"""The vector index kept in step with SQL: load (snapshot or rebuild), replay the change log, snapshot."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ._db import Database, to_db_time, utcnow
+from ._index import IndexSet, TenantIndex, Vectors
+from ._rows import chunks
+from ._schema import change_table, memory_table, meta_table
+from .config import CoreSettings
+
+__all__ = ["IndexSync"]
+
+logger = logging.getLogger(__name__)
+
+_PRUNED_THROUGH = "change_log_pruned_through"  # meta key: the highest change-log seq deleted
+
+
+class IndexSync:
+    """This process's FAISS indexes (one per tenant) and the change-log position they are in step with.
+
+    Only `sync` (and the rebuilds) change the indexes; they run under one lock, and FAISS work goes to
+    worker threads behind a small capacity limiter.
+    """
+
+    def __init__(
+        self, settings: CoreSettings, db: Database, dim: int, model_id: str, database_id: str
+    ) -> None:
+        self.settings = settings
+        self._db = db
+        self._dim = dim
+        self._model_id = model_id
+        self._database_id = database_id
+        self.indexes = self._empty()
+        self._lock = anyio.Lock()
+        self._limiter = anyio.CapacityLimiter(2)
+
+    def _empty(self) -> IndexSet:
+        return IndexSet(self._dim, self._model_id, approximate_above=self.settings.search.approximate_above)
+
+    # --- searching --------------------------------------------------------------------------------------
+
+    async def search(
+        self, tenant: str, vector: Vectors, k: int, allowed: set[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """The `k` nearest memories of the tenant as `(id, cosine)`, best first (none without an index)."""
+        index = self.indexes.tenants.get(tenant)
+        if index is None:
+            return []
+        return await anyio.to_thread.run_sync(lambda: index.search(vector, k, allowed), limiter=self._limiter)
+
+    def size(self, tenant: str) -> int:
+        index = self.indexes.tenants.get(tenant)
+        return len(index) if index is not None else 0
+
+    # --- load and snapshot ------------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Start from the newest snapshot when it fits this database, else from SQL; then catch up."""
+        snapshot = await anyio.to_thread.run_sync(self._read_snapshot)
+        if snapshot is not None:
+            async with self._db.read() as conn:
+                max_seq = (await conn.execute(sa.select(sa.func.max(change_table.c.seq)))).scalar_one() or 0
+            if snapshot.seq <= max_seq:
+                self.indexes = snapshot
+            else:
+                logger.warning(
+                    "index snapshot is ahead of the database (seq %d > %d); rebuilding", snapshot.seq, max_seq
+                )
+        if self.indexes is not snapshot:
+            await self.rebuild_all()
+        await self.sync()
+        drifted = await self.drifted_tenants()
+        for tenant in drifted:
+            logger.warning("index of tenant %s disagrees with the database; rebuilding it", tenant)
+            await self.rebuild_tenant(tenant)
+
+    def _read_snapshot(self) -> IndexSet | None:
+        current = self.settings.index_dir / "CURRENT"
+        if not current.is_file():
+            return None
+        try:
+            name = current.read_text().strip()
+        except OSError:
+            return None
+        loaded = IndexSet.load(
+            self.settings.index_dir / name,
+            self._dim,
+            self._model_id,
+            approximate_above=self.settings.search.approximate_above,
+        )
+        if loaded is not None and loaded.database_id != self._database_id:
+            logger.info("index snapshot belongs to another database; rebuilding")
+            return None
+        return loaded
+
+    async def snapshot(self) -> Path | None:
+        """See `MemoryCore.snapshot`."""
+        if self._db.is_sqlite is False and not self.settings.data_dir:
+            return None
+        await self.sync()
+        await self.prune_changes()
+        indexes = self.indexes
+        indexes.database_id = self._database_id
+        name = f"snap-{indexes.seq:012d}-{uuid.uuid4().hex[:8]}"
+        directory = self.settings.index_dir
+
+        def write() -> Path:
+            target = directory / name
+            indexes.save(target)
+            tmp = directory / f"CURRENT.{name}.tmp"
+            tmp.write_text(name)
+            tmp.replace(directory / "CURRENT")
+            # Older snapshots go, but leave any that another process may be reading right now.
+            cutoff = time.time() - 60
+            for old in directory.glob("snap-*"):
+                if old.name != name and old.stat().st_mtime < cutoff:
+                    shutil.rmtree(old, ignore_errors=True)
+            return target
+
+        try:
+            return await anyio.to_thread.run_sync(write)
+        except OSError as exc:
+            logger.warning("could not write the index snapshot: %s", exc)
+            return None
+
+    async def prune_changes(self, older_than: timedelta | None = None) -> int:
+        """See `MemoryCore.prune_changes`."""
+        age = older_than if older_than is not None else timedelta(days=self.settings.change_log_days)
+        cutoff = to_db_time(utcnow() - age)
+        async with self._db.write() as conn:
+            newest = (await conn.execute(sa.select(sa.func.max(change_table.c.seq)))).scalar_one()
+            if newest is None:
+                return 0
+            through = (
+                await conn.execute(
+                    sa.select(sa.func.max(change_table.c.seq)).where(
+                        change_table.c.at < cutoff, change_table.c.seq < newest
+                    )
+                )
+            ).scalar_one()
+            if through is None:
+                return 0
+            deleted = await conn.execute(sa.delete(change_table).where(change_table.c.seq <= through))
+            pruned = deleted.rowcount
+            if through > await self._pruned_through(conn):
+                await conn.execute(sa.delete(meta_table).where(meta_table.c.key == _PRUNED_THROUGH))
+                await conn.execute(sa.insert(meta_table).values(key=_PRUNED_THROUGH, value=str(through)))
+        if pruned:
+            logger.info("pruned %d change-log entries (through seq %d)", pruned, through)
+        return int(pruned)
+
+    @staticmethod
+    async def _pruned_through(conn: AsyncConnection) -> int:
+        value = (
+            await conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == _PRUNED_THROUGH))
+        ).scalar_one_or_none()
+        return int(value) if value else 0
+
+    # --- catching up ------------------------------------------------------------------------------------
+
+    async def sync(self) -> int:
+        """See `MemoryCore.sync`."""
+        async with self._lock:
+            async with self._db.read() as conn:
+                changes = (
+                    await conn.execute(
+                        sa.select(
+                            change_table.c.seq,
+                            change_table.c.tenant,
+                            change_table.c.memory_id,
+                            change_table.c.op,
+                        )
+                        .where(change_table.c.seq > self.indexes.seq)
+                        .order_by(change_table.c.seq)
+                    )
+                ).all()
+                if not changes:
+                    return 0
+                # A gap after our position is usually a rolled-back sequence value (PostgreSQL); it
+                # means lost changes only if the log was pruned past us.
+                behind = self.indexes.seq
+                if changes[0][0] > behind + 1 and await self._pruned_through(conn) > behind:
+                    logger.warning("index is behind the pruned change log (seq %d); rebuilding", behind)
+                    await self._rebuild_from(conn)
+                    return 0
+                latest: dict[int, tuple[str, str]] = {}
+                for _seq, tenant, memory_id, op in changes:
+                    latest[memory_id] = (tenant, op)
+                wanted = [m for m, (_t, op) in latest.items() if op == "upsert"]
+                vectors: dict[int, tuple[str, bytes]] = {}
+                for chunk in chunks(wanted):
+                    rows = await conn.execute(
+                        sa.select(memory_table.c.id, memory_table.c.tenant, memory_table.c.embedding).where(
+                            memory_table.c.id.in_(chunk)
+                        )
+                    )
+                    for memory_id, tenant, blob in rows:
+                        vectors[memory_id] = (tenant, blob)
+
+            def apply() -> None:
+                by_tenant: dict[str, tuple[list[int], list[bytes], list[int]]] = {}
+                for memory_id, (tenant, _op) in latest.items():
+                    ids, blobs, gone = by_tenant.setdefault(tenant, ([], [], []))
+                    if memory_id in vectors:
+                        ids.append(memory_id)
+                        blobs.append(vectors[memory_id][1])
+                    else:
+                        gone.append(memory_id)
+                for tenant, (ids, blobs, gone) in by_tenant.items():
+                    index = self.indexes.get(tenant)
+                    index.remove(gone)
+                    if ids:
+                        index.upsert(ids, _matrix(blobs))
+                    self.indexes.maybe_grow(tenant)
+
+            await anyio.to_thread.run_sync(apply, limiter=self._limiter)
+            self.indexes.seq = int(changes[-1][0])
+            self.indexes.changes_since_snapshot += len(changes)
+        every = self.settings.snapshot_every_changes
+        if every and self.indexes.changes_since_snapshot >= every:
+            await self.snapshot()
+        return len(changes)
+
+    # --- rebuilding -------------------------------------------------------------------------------------
+
+    async def rebuild_all(self) -> None:
+        async with self._db.read() as conn:
+            await self._rebuild_from(conn)
+
+    async def _rebuild_from(self, conn: AsyncConnection) -> None:
+        """A fresh index from SQL, read in `conn`'s transaction."""
+        fresh = self._empty()
+        fresh.seq = (await conn.execute(sa.select(sa.func.max(change_table.c.seq)))).scalar_one() or 0
+        await self._fill(conn, fresh, None)
+        self.indexes = fresh
+
+    async def rebuild_tenant(self, tenant: str) -> None:
+        async with self._lock, self._db.read() as conn:
+            self.indexes.tenants[tenant] = TenantIndex(self._dim)
+            await self._fill(conn, self.indexes, tenant)
+
+    async def _fill(self, conn: AsyncConnection, indexes: IndexSet, tenant: str | None) -> None:
+        stmt = sa.select(memory_table.c.id, memory_table.c.tenant, memory_table.c.embedding).order_by(
+            memory_table.c.id
+        )
+        if tenant is not None:
+            stmt = stmt.where(memory_table.c.tenant == tenant)
+        result = await conn.stream(stmt.execution_options(yield_per=5000))
+        async for partition in result.partitions(5000):
+            by_tenant: dict[str, tuple[list[int], list[bytes]]] = {}
+            for memory_id, row_tenant, blob in partition:
+                ids, blobs = by_tenant.setdefault(row_tenant, ([], []))
+                ids.append(memory_id)
+                blobs.append(blob)
+
+            def add(by_tenant: dict[str, tuple[list[int], list[bytes]]] = by_tenant) -> None:
+                for row_tenant, (ids, blobs) in by_tenant.items():
+                    indexes.get(row_tenant).upsert(ids, _matrix(blobs))
+
+            await anyio.to_thread.run_sync(add, limiter=self._limiter)
+        for name in list(indexes.tenants):
+            if tenant is None or name == tenant:
+                indexes.maybe_grow(name)
+
+    # --- comparing with the database --------------------------------------------------------------------
+
+    async def drifted_tenants(self) -> list[str]:
+        """Tenants whose index holds another number of vectors than the database holds memories."""
+        async with self._db.read() as conn:
+            counts: dict[str, int] = dict(
+                (
+                    await conn.execute(
+                        sa.select(memory_table.c.tenant, sa.func.count()).group_by(memory_table.c.tenant)
+                    )
+                ).all()
+            )
+        tenants = set(counts) | set(self.indexes.tenants)
+        return sorted(
+            t for t in tenants if counts.get(t, 0) != len(self.indexes.tenants.get(t) or TenantIndex(1))
+        )
+
+    async def status(self, tenant: str) -> dict[str, Any]:
+        """See `MemoryCore.index_status`."""
+        await self.sync()
+        async with self._db.read() as conn:
+            ids = set(
+                (
+                    await conn.execute(sa.select(memory_table.c.id).where(memory_table.c.tenant == tenant))
+                ).scalars()
+            )
+        index = self.indexes.tenants.get(tenant)
+        indexed = index.memory_ids() if index is not None else set()
+        return {
+            "database": len(ids),
+            "indexed": len(indexed),
+            "missing": sorted(ids - indexed),
+            "orphaned": sorted(indexed - ids),
+            "seq": self.indexes.seq,
+            "approximate": bool(index and index.approximate),
+        }
+
+
+def _matrix(blobs: list[bytes]) -> Vectors:
+    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
