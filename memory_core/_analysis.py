@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from ._conflicts import Statement, contradiction, explain
 from .config import QualitySettings
-from .types import Memory
+from .types import Memory, PossibleConflict
 
 __all__ = [
     "FoundConflict",
@@ -42,6 +42,7 @@ __all__ = [
     "neighbour_pairs",
     "similar_pairs",
     "split_sentences",
+    "store_conflicts",
     "word_key",
 ]
 
@@ -248,6 +249,42 @@ def find_conflict(
     if found is None:
         return None
     return FoundConflict((older.id, newer.id), explain(found, older.id, newer.id), found.rule)
+
+
+def store_conflicts(
+    text: str,
+    kind: str,
+    tags: Sequence[str],
+    candidates: Sequence[tuple[Memory, float]],
+    settings: QualitySettings,
+    *,
+    now: datetime,
+) -> tuple[PossibleConflict, ...]:
+    """The stored memories (nearest first) a memory about to be stored may contradict.
+
+    `candidates` are its nearest stored memories with their cosine; superseded, expired memories and
+    reflections are history, so they are not checked.
+    """
+    new = Statement(text=text, kind=kind, tags=tuple(tags))
+    found: list[PossibleConflict] = []
+    for memory, sim in candidates:
+        if sim < settings.conflict_similarity or memory.superseded_by is not None:
+            continue
+        if memory.kind == "reflection" or memory.is_expired(now):
+            continue
+        why = contradiction(
+            memory_statement(memory), new, similarity=sim, timeline_kinds=settings.timeline_kinds
+        )
+        if why is not None:
+            found.append(
+                PossibleConflict(
+                    id=memory.id,
+                    author=memory.author,
+                    created_at=memory.created_at,
+                    reason=explain(why, memory.id, 0).replace("#0 says", "this says", 1),
+                )
+            )
+    return tuple(found)
 
 
 def analyse_pairs(

@@ -281,6 +281,12 @@ class PossibleConflict(BaseModel):
     created_at: datetime
     reason: str
 
+    @property
+    def warning(self) -> str:
+        """`this may contradict #12 by alice on 3 Jan 2026`: how every front-end starts its warning."""
+        by = f" by {self.author}" if self.author else ""
+        return f"this may contradict #{self.id}{by} on {self.created_at.day} {self.created_at:%b %Y}"
+
 
 class StoreResult(BaseModel):
     """The answer to a store: the memory, or the existing one when the text was already stored."""
