@@ -3,12 +3,14 @@
 The memory text is the subject line, the forwarder's note, the original body, the list of attachments
 and the indexed text of text attachments, in that order, cut to `max_text_chars`. The subject leads
 because the embedding sees only the text. The same mail always gives the same text, so the core's
-exact-duplicate check makes a re-delivered mail come back as the memory already stored.
+exact-duplicate check makes a re-delivered mail come back as the memory already stored. Mail carries
+third-party bytes (a form feed in an attachment, a NUL from a mis-declared charset), so control
+characters are dropped here rather than the whole mail refused by the core's character rule.
 """
 
 from __future__ import annotations
 
-from memory_core import MemoryDraft, Source
+from memory_core import MemoryDraft, Source, scrub_text
 
 from .labels import merge_tags, plus_tags
 from .parse import ParsedMail
@@ -35,15 +37,16 @@ def memory_text(mail: ParsedMail, *, max_chars: int) -> str:
 def memory_draft(mail: ParsedMail, *, recipients: list[str], max_chars: int, max_tags: int) -> MemoryDraft:
     """The draft for one tenant; `recipients` are that tenant's envelope recipients (plus-address tags)."""
     tags = merge_tags([*(plus_tags(address) for address in recipients), mail.tags], max_tags)
+    author_id = f"email:{mail.author_address}" if mail.author_address else None
     return MemoryDraft(
-        text=memory_text(mail, max_chars=max_chars),
+        text=scrub_text(memory_text(mail, max_chars=max_chars)),
         kind="email",
-        tags=tags,
+        tags=[scrub_text(tag) for tag in tags],
         importance=mail.importance,
         source=Source.EMAIL,
-        source_ref=mail.message_id,
-        title=mail.title[:300] or None,
-        author=mail.author,
-        author_id=f"email:{mail.author_address}" if mail.author_address else None,
+        source_ref=scrub_text(mail.message_id) if mail.message_id else None,
+        title=scrub_text(mail.title[:300]) or None,
+        author=scrub_text(mail.author) if mail.author else None,
+        author_id=scrub_text(author_id) if author_id else None,
         created_at=mail.date,
     )

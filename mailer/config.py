@@ -94,6 +94,12 @@ class MailSettings(BaseModel):
         4_000, ge=0, description="Characters of text attachments indexed per mail, in total (0: none)."
     )
     max_tags: int = Field(12, ge=0, le=50, description="At most this many tags are taken from one mail.")
+    max_mime_depth: int = Field(
+        32, ge=1, le=200, description="MIME parts nested deeper than this: refused (554 5.6.0), not parsed."
+    )
+    max_header_lines: int = Field(
+        1000, ge=50, le=100_000, description="A mail with more header fields than this: refused (554 5.6.0)."
+    )
     redact_credentials: bool = Field(
         True,
         description=(

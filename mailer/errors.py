@@ -51,7 +51,8 @@ _REPLIES: dict[type[BaseException], Callable[[Any], str]] = {
     SenderNotAllowed: lambda e: f"550 5.7.1 Sender not allowed: {e}",
     PermissionDenied: lambda e: f"550 5.7.1 Not allowed: {e}",
     TooLarge: lambda e: f"552 5.3.4 Message too big: {e}",
-    MalformedMail: lambda e: f"550 5.6.0 Malformed message: {e}",
+    # 554 (transaction failed), permanent: the same bytes fail again, so no sender should retry them.
+    MalformedMail: lambda e: f"554 5.6.0 Malformed message: {e}",
     CredentialDetected: lambda e: f"550 5.6.0 Not stored: {e}",
     InvalidInput: lambda e: f"550 5.6.0 Can't store that: {e}",
     Duplicate: lambda e: f"250 2.0.0 Already remembered as #{e.existing_id}",

@@ -19,7 +19,18 @@ import anyio
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from anyio.streams.memory import MemoryObjectSendStream
 
-from memory_core import Duplicate, MemoryCore, Source, StoreResult, TeamloreError, TenantMap, TooLarge
+from memory_core import (
+    Duplicate,
+    Memory,
+    MemoryCore,
+    MemoryDraft,
+    Source,
+    StoreResult,
+    TeamloreError,
+    TenantMap,
+    TooLarge,
+    redact_secrets,
+)
 
 from .addresses import EnvelopePolicy
 from .compose import memory_draft
@@ -122,6 +133,8 @@ class MailHandler:
                     max_text_chars=self._settings.max_text_chars,
                     attachment_text_chars=self._settings.attachment_text_chars,
                     max_tags=self._settings.max_tags,
+                    max_depth=self._settings.max_mime_depth,
+                    max_header_lines=self._settings.max_header_lines,
                 )
             )
             results = [await self._store(tenant, mail, rcpts) for tenant, rcpts in by_tenant.items()]
@@ -144,11 +157,19 @@ class MailHandler:
         draft = memory_draft(
             mail, recipients=recipients, max_chars=max_chars, max_tags=self._settings.max_tags
         )
-        if mail.message_id:
-            # The Message-ID decides, not the text: a relay or a list footer may have changed the body.
-            existing = await self._core.find_by_source_ref(tenant, mail.message_id, source=Source.EMAIL)
-            if existing is not None:
+        if draft.source_ref:
+            # The same mail again (a retry, a relay that stamped a footer into the body) is one memory;
+            # a *different* mail reusing the Message-ID is stored as its own (see _same_mail).
+            ref = redact_secrets(draft.source_ref)  # as the core's guard stored it
+            existing = await self._core.find_by_source_ref(tenant, ref, source=Source.EMAIL)
+            if existing is not None and _same_mail(existing, draft):
                 return StoreResult(memory=existing, created=False, duplicate_of=existing.id)
+            if existing is not None:
+                logger.info(
+                    "mail %s reuses the Message-ID of #%d for another mail: stored",
+                    ref,
+                    existing.id,
+                )
         return await self._core.store(tenant, draft, redact=self._settings.redact_credentials)
 
     def _tenants(self, recipients: list[str]) -> dict[str, list[str]]:
@@ -201,11 +222,27 @@ def _contradiction_notes(results: list[StoreResult]) -> list[str]:
     ]
 
 
+def _same_mail(existing: Memory, draft: MemoryDraft) -> bool:
+    """Whether `draft` is the mail `existing` was stored from: same sender, subject and Date header.
+
+    The body is not compared (relays and list servers stamp lines into it). A mail without a Date
+    header is not judged here: the core's exact-duplicate check on its text decides.
+    """
+    if draft.created_at is None:
+        return False
+    title = redact_secrets(draft.title) if draft.title else None  # stored through the guard
+    return (
+        existing.author_id == draft.author_id
+        and existing.title == title
+        and existing.created_at == draft.created_at
+    )
+
+
 def _peek_message_id(data: bytes) -> str | None:
     """The Message-ID for logs and failure records, even when the mail cannot be parsed."""
     header_end = data.find(b"\r\n\r\n")
     match = _MESSAGE_ID.search(data[: header_end if header_end > 0 else 65536])
-    return match.group(1).decode("ascii", "replace") if match else None
+    return redact_secrets(match.group(1).decode("ascii", "replace")) if match else None
 
 
 def _content_ref(data: bytes) -> str:

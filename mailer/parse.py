@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -41,9 +42,12 @@ from .labels import (
     merge_tags,
     word_importance,
 )
+from .structure import check_structure
 from .textclean import cut_reply_history, html_to_text, normalise, strip_quoted, strip_signature
 
 __all__ = ["Attachment", "ParsedMail", "parse_mail"]
+
+logger = logging.getLogger(__name__)
 
 _MAX_DEPTH = 20
 _TEXT_SUBTYPES = {"json", "xml", "csv", "x-yaml", "yaml", "x-sh", "x-python", "sql", "toml", "x-ini"}
@@ -119,11 +123,32 @@ class _Budget:
 
 
 def parse_mail(
-    data: bytes, *, max_text_chars: int = 16_000, attachment_text_chars: int = 4_000, max_tags: int = 12
+    data: bytes,
+    *,
+    max_text_chars: int = 16_000,
+    attachment_text_chars: int = 4_000,
+    max_tags: int = 12,
+    max_depth: int = 32,
+    max_header_lines: int = 1000,
 ) -> ParsedMail:
-    """Parse one mail. Raises MalformedMail when there is nothing readable in it."""
+    """Parse one mail. Raises MalformedMail when there is nothing readable in it, or when it cannot be
+    taken apart: nested deeper than `max_depth`, more than `max_header_lines` header fields, or any
+    failure of the MIME parser itself (permanent: the same bytes would fail again on a retry)."""
     if not data.strip():
         raise MalformedMail("the message is empty")
+    check_structure(data, max_depth=max_depth, max_header_lines=max_header_lines)
+    try:
+        return _parse(data, max_text_chars, attachment_text_chars, max_tags)
+    except MalformedMail:
+        raise
+    except RecursionError as exc:
+        raise MalformedMail("its MIME parts are nested too deeply to read") from exc
+    except Exception as exc:
+        logger.warning("a mail the parser could not take apart (%s)", type(exc).__name__, exc_info=exc)
+        raise MalformedMail(f"the message could not be taken apart ({type(exc).__name__})") from exc
+
+
+def _parse(data: bytes, max_text_chars: int, attachment_text_chars: int, max_tags: int) -> ParsedMail:
     message = _message_from_bytes(data)
     outer_headers = _headers(message)
     if not outer_headers and _looks_binary(data):

@@ -19,6 +19,7 @@ from .errors import (
     error_code,
 )
 from .hooks import WebhookInfo, Webhooks, webhook_key
+from .hygiene import redact_secrets
 from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
 from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
 from .types import (
@@ -47,6 +48,7 @@ from .types import (
     TrendPoint,
     check_number,
     check_text,
+    scrub_text,
 )
 
 __all__ = [
@@ -108,6 +110,8 @@ __all__ = [
     "load_embedder",
     "lookup_error",
     "new_reference",
+    "redact_secrets",
     "require_scope",
+    "scrub_text",
     "webhook_key",
 ]

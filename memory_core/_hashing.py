@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -13,6 +14,7 @@ __all__ = ["HashingEmbedder"]
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+@dataclass(frozen=True)
 class HashingEmbedder:
     """Bag-of-words feature hashing: same text, same vector; shared words, higher cosine. No model.
 
@@ -22,25 +24,16 @@ class HashingEmbedder:
     deployment, where its vectors would be useless for search.
     """
 
-    def __init__(self, dim: int = 384, model_id: str = "test-hashing-384") -> None:
-        self._dim = dim
-        self._model_id = model_id
-
-    @property
-    def model_id(self) -> str:
-        return self._model_id
-
-    @property
-    def dim(self) -> int:
-        return self._dim
+    dim: int = 384
+    model_id: str = "test-hashing-384"
 
     def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             words = _WORD.findall(text.lower())
             for word in words or ["<empty>"]:
                 digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-                bucket = int.from_bytes(digest[:4], "little") % self._dim
+                bucket = int.from_bytes(digest[:4], "little") % self.dim
                 sign = 1.0 if digest[4] & 1 else -1.0
                 out[row, bucket] += sign
             norm = float(np.linalg.norm(out[row]))

@@ -126,7 +126,7 @@ class QueryLog:
         self._pending.queries.append(
             {
                 "tenant": tenant,
-                "text": hygiene.redact_query(text)[:1000],
+                "text": hygiene.redact_secrets(text)[:1000],
                 "best_similarity": best_similarity,
                 "hits": len(hits),
                 "at": to_db_time(now),

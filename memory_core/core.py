@@ -21,6 +21,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from . import hygiene
 from ._db import Database, from_db_time, to_db_time, utcnow
 from ._index_sync import IndexSync
 from ._keyword import KeywordIndex, keyword_index_for
@@ -61,6 +62,7 @@ from .types import (
     TagCount,
     check_text,
     has_visible,
+    scrub_text,
 )
 
 __all__ = ["MemoryCore", "ProgressCallback", "QueryTrace", "SearchMode"]
@@ -635,8 +637,9 @@ class MemoryCore:
                 sa.insert(ingest_failure_table).values(
                     tenant=tenant,
                     source=source.value,
-                    reason=reason[:2000],
-                    ref=(ref or None) and ref[:1000],
+                    # Failures are read back by the quality report: through the same redaction as queries.
+                    reason=hygiene.redact_secrets(scrub_text(reason))[:2000],
+                    ref=(ref or None) and hygiene.redact_secrets(scrub_text(ref))[:1000],
                     at=to_db_time(utcnow()),
                 )
             )

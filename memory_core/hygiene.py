@@ -23,7 +23,7 @@ __all__ = [
     "guard_value",
     "normalise_text",
     "redact_credentials",
-    "redact_query",
+    "redact_secrets",
 ]
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -191,6 +191,7 @@ def guard_draft(draft: _Model, *, redact: bool) -> tuple[_Model, tuple[str, ...]
     return (draft.model_copy(update=changes) if changes else draft), kinds
 
 
-def redact_query(text: str) -> str:
-    """A question as the query log may keep it: credentials redacted (findings quote the log)."""
+def redact_secrets(text: str) -> str:
+    """`text` with every credential redacted: how the query log keeps a question (findings quote it),
+    and how a front-end compares a value of its own with one the guard stored (a Message-ID)."""
     return redact_credentials(text)[0] if find_credentials(text) else text

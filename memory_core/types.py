@@ -41,6 +41,7 @@ __all__ = [
     "check_number",
     "check_text",
     "has_visible",
+    "scrub_text",
 ]
 
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -110,6 +111,16 @@ def check_text(value: str, what: str = "text", *, required: bool = True) -> str:
     if required and not has_visible(value):
         raise InvalidInput(f"the {what} has no visible character: there is nothing to remember")
     return value
+
+
+def scrub_text(value: str) -> str:
+    """`value` without what `check_text` refuses (lone surrogates, control characters but tab and newline).
+
+    For front-ends that ingest third-party content (a mail's body): they keep the readable rest rather
+    than refuse the whole. Input a person typed is checked, not scrubbed.
+    """
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", _SURROGATE.sub("\ufffd", value))
 
 
 def check_number(value: float, what: str) -> float:

@@ -37,6 +37,7 @@ import asyncio
 import dataclasses
 import email.utils
 import functools
+import inspect
 import os
 import random
 import time
@@ -654,11 +655,29 @@ class _Base:
 P = ParamSpec("P")
 
 
+def _method_signature(build: Callable[..., Any]) -> inspect.Signature:
+    """The operation's signature as a method's, answering the result (not the call): for help()."""
+    signature = inspect.signature(build)
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    answer = str(signature.return_annotation).removeprefix("_Call[").removesuffix("]")
+    return signature.replace(
+        parameters=[self_param, *signature.parameters.values()], return_annotation=answer
+    )
+
+
+def _as_method(method: Any, build: Callable[..., Any], owner: str) -> None:
+    """Name and sign the method as the public operation (`Client.query`), not its builder (`_query`)."""
+    method.__signature__ = _method_signature(build)
+    method.__name__ = build.__name__.lstrip("_")
+    method.__qualname__ = f"{owner}.{method.__name__}"
+
+
 def _sync(build: Callable[P, _Call[R]]) -> Callable[Concatenate[Client, P], R]:
     @functools.wraps(build)
     def method(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> R:
         return self._send(build(*args, **kwargs))
 
+    _as_method(method, build, "Client")
     return method
 
 
@@ -667,6 +686,7 @@ def _async(build: Callable[P, _Call[R]]) -> Callable[Concatenate[AsyncClient, P]
     async def method(self: AsyncClient, /, *args: P.args, **kwargs: P.kwargs) -> R:
         return await self._send(build(*args, **kwargs))
 
+    _as_method(method, build, "AsyncClient")
     return method
 
 

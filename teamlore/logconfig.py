@@ -53,9 +53,12 @@ def configure_logging(settings: LoggingSettings) -> None:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")
         )
+    # The level filters what is written, not what is logged: front-ends' INFO lines still reach the
+    # per-front-end health (teamlore.health) when only warnings are written.
+    handler.setLevel(settings.level)
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.level)
+    root.setLevel(min(logging.INFO, logging.getLevelNamesMapping()[settings.level]))
     # Libraries that are chatty at INFO about things an operator does not act on.
     for name in (
         "httpx",

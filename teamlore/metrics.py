@@ -5,7 +5,11 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = [
+    "FRONTEND_ERRORS",
+    "FRONTEND_LAST_ACTIVITY",
     "FRONTEND_RESTARTS",
+    "FRONTEND_UP",
+    "INDEX_LAG",
     "INDEX_VECTORS",
     "INGEST_FAILURES",
     "MEMORIES",
@@ -45,4 +49,28 @@ INGEST_FAILURES = Gauge(
 )
 FRONTEND_RESTARTS = Counter(
     "teamlore_frontend_restarts", "Front-ends restarted after a failure.", ["frontend"], registry=REGISTRY
+)
+FRONTEND_UP = Gauge(
+    "teamlore_frontend_up",
+    "1 while an enabled front-end runs, 0 while it is down.",
+    ["frontend"],
+    registry=REGISTRY,
+)
+FRONTEND_LAST_ACTIVITY = Gauge(
+    "teamlore_frontend_last_activity_timestamp_seconds",
+    "Unix time of the front-end's last handled request or event.",
+    ["frontend"],
+    registry=REGISTRY,
+)
+FRONTEND_ERRORS = Counter(
+    "teamlore_frontend_errors",
+    "Errors a front-end handled or failed with (5xx answers, logged errors, crashes).",
+    ["frontend"],
+    registry=REGISTRY,
+)
+INDEX_LAG = Gauge(
+    "teamlore_index_lag_changes",
+    "Change-log entries (writes and deletes by any process) this process's index had not applied when "
+    "scraped.",
+    registry=REGISTRY,
 )

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from memory_core import MemoryCore
 
 from . import metrics
+from .health import FrontendHealth
 from .logconfig import new_request_id, request_id
 
 __all__ = ["RequestLogMiddleware", "metrics_endpoint"]
@@ -44,8 +45,9 @@ class RequestLogMiddleware:
     The id comes from `X-Request-ID` when the caller sends one, and is echoed back.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, health: FrontendHealth | None = None) -> None:
         self.app = app
+        self.health = health
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,6 +77,8 @@ class RequestLogMiddleware:
             outcome = "ok" if status < 400 else "client_error" if status < 500 else "server_error"
             metrics.REQUESTS.labels(frontend=frontend, command=command, outcome=outcome).inc()
             metrics.REQUEST_SECONDS.labels(frontend=frontend, command=command).observe(elapsed)
+            if self.health is not None and path not in _QUIET:  # probes are not a front-end's activity
+                self.health.http_request(frontend, status, command)
             level = logging.DEBUG if path in _QUIET and status < 400 else logging.INFO
             logger.log(level, "%s %d %.1fms", command, status, elapsed * 1000)
             request_id.reset(token)
@@ -84,6 +88,8 @@ def metrics_endpoint(core: MemoryCore):  # type: ignore[no-untyped-def]
     """The /metrics handler: refreshes the per-tenant gauges from the core, then renders the registry."""
 
     async def handler(_request: Request) -> Response:
+        # What the index had not applied yet is the lag; applying it now keeps the figures below true.
+        metrics.INDEX_LAG.set(await core.sync())
         since = datetime.now(UTC) - timedelta(days=1)
         for tenant in await core.tenants():
             stats = await core.stats(tenant)

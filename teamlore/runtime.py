@@ -13,6 +13,7 @@ from memory_core import InvalidInput, MemoryCore, TeamloreError
 
 from . import metrics
 from .frontends import Plan, Service, build_plan
+from .health import FrontendHealth
 from .settings import Settings
 from .web import create_app
 
@@ -42,16 +43,20 @@ class _Server(uvicorn.Server):
         return nullcontext()
 
 
-async def _supervise(name: str, service: Service) -> None:
+async def _supervise(name: str, service: Service, health: FrontendHealth | None = None) -> None:
     """Run a front-end; if it fails, log it and restart it with backoff while the others go on."""
+    health = health or FrontendHealth(())
     delay = 1.0
     while True:
         try:
+            health.mark_up(name)
             await service()
             logger.info("%s stopped", name)
+            health.mark_down(name)
             return
-        except Exception:
+        except Exception as exc:
             logger.exception("%s failed; restarting in %.0f s", name, delay)
+            health.mark_down(name, exc)
             metrics.FRONTEND_RESTARTS.labels(frontend=name).inc()
             await anyio.sleep(delay)
             delay = min(delay * 2, 60.0)
@@ -67,11 +72,15 @@ async def serve(
         plan = build_plan(core, settings, parts)
         for frontend in plan.frontends:
             logger.info("%s: %s (%s)", frontend.name, "enabled" if frontend.enabled else "off", frontend.why)
+        health = FrontendHealth([f.name for f in plan.enabled])
+        health_log = health.log_handler()
+        logging.getLogger().addHandler(health_log)
         server: _Server | None = None
         if "web" in parts:
             enabled = plan.enabled
             app = create_app(
                 core,
+                health=health,
                 api=settings.api,
                 routes=[r for f in enabled for r in f.routes],
                 mounts=[m for f in enabled for m in f.mounts],
@@ -97,7 +106,7 @@ async def serve(
                     async with anyio.create_task_group() as inner:
                         for frontend in plan.enabled:
                             if frontend.service is not None:
-                                inner.start_soon(_supervise, frontend.name, frontend.service)
+                                inner.start_soon(_supervise, frontend.name, frontend.service, health)
 
             tg.start_soon(run_services)
             server_done = anyio.Event()
@@ -117,6 +126,9 @@ async def serve(
                 tg.start_soon(run_server)
                 while not server.started:  # uvicorn offers no event to wait on  # noqa: ASYNC110
                     await anyio.sleep(0.02)
+                for frontend in plan.enabled:
+                    if frontend.service is None:  # served by the web server: up while it serves
+                        health.mark_up(frontend.name)
                 logger.info("teamlore ready on http://%s:%d", settings.http.host, settings.http.port)
             else:
                 logger.info("teamlore ready (no web server)")
@@ -129,6 +141,7 @@ async def serve(
                 await server_done.wait()
             services.cancel()
             tg.cancel_scope.cancel()
+        logging.getLogger().removeHandler(health_log)
     logger.info("teamlore stopped")
 
 

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 from memory_core import ApiKeys, MemoryCore
 
 from .api import build_api, install_error_handlers, install_rate_limit_handler
+from .health import FrontendHealth
 from .observability import RequestLogMiddleware, metrics_endpoint
 from .settings import ApiSettings
 
@@ -33,8 +34,10 @@ def create_app(
     mounts: Sequence[Mount] = (),
     lifespans: Sequence[LifespanHook] = (),
     title: str = "teamlore",
+    health: FrontendHealth | None = None,
 ) -> FastAPI:
-    """Build the app. Front-ends add routes (Slack), mounts (MCP) and lifespans (MCP's session manager)."""
+    """Build the app. Front-ends add routes (Slack), mounts (MCP) and lifespans (MCP's session manager);
+    `health` (the runtime's) adds each enabled front-end's state to /readyz."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +65,9 @@ def create_app(
     @app.get("/readyz", tags=["health"], summary="Readiness: database reachable, index in step, model loaded")
     async def readyz() -> JSONResponse:
         checks = await core.health()
+        if health is not None:
+            # Shown, not counted in `ready`: a Discord gateway reconnecting does not make HTTP unready.
+            checks["frontends"] = health.snapshot()
         return JSONResponse(checks, status_code=200 if checks["ready"] else 503)
 
     app.router.routes.append(
@@ -72,5 +78,5 @@ def create_app(
         app.router.routes.append(route)
     for path, asgi in mounts:
         app.mount(path, asgi)
-    app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(RequestLogMiddleware, health=health)
     return app

@@ -6,6 +6,9 @@
 4. No module imports another module's `_private` name, and no production module imports another
    package's `_private` module.
 5. No production module imports a testing module (`*.testing`, anything under `tests`).
+6. No import circle among production modules, lazy and type-checking imports included (so the core's
+   internal modules depend one way: `_rows` → `_index_sync` → `_store` → `_query` → `_transfer` →
+   `_reflect`/`_quality` → `core`).
 
 A front-end is every top-level package that is not the core, the composition root or a non-production
 tree (`NOT_FRONTENDS`), so a new front-end package (`webui/`, `webhooks/`, ...) is covered the day it
@@ -169,12 +172,43 @@ def no_production_import_of_testing_modules(tree: Tree) -> list[str]:
     return bad
 
 
+def no_import_circles(tree: Tree) -> list[str]:
+    modules = {name for name, _path in tree.modules()}
+    graph: dict[str, set[str]] = {}
+    for imp in tree.imports():
+        if _top(imp.importer) in NOT_PRODUCTION:
+            continue
+        submodule = f"{imp.module}.{imp.name}" if imp.name else None
+        target = submodule if submodule in modules else imp.module
+        if target in modules and target != imp.importer:
+            graph.setdefault(imp.importer, set()).add(target)
+    circles: list[str] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        path.append(module)
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == 1:
+                circles.append(" -> ".join([*path[path.index(target) :], target]))
+            elif target not in state:
+                visit(target, path)
+        path.pop()
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [])
+    return circles
+
+
 RULES: list[Callable[[Tree], list[str]]] = [
     frontends_use_only_public_core_names,
     frontends_do_not_import_each_other,
     only_the_composition_root_imports_frontends,
     no_private_names_across_modules,
     no_production_import_of_testing_modules,
+    no_import_circles,
 ]
 
 
@@ -263,6 +297,12 @@ _PLANTED: list[tuple[Callable[[Tree], list[str]], str, str, str]] = [
         "newfront/app.py",
         "from memory_core import testing\n",
         "newfront/app.py:1 imports memory_core.testing",
+    ),
+    (
+        no_import_circles,
+        "memory_core/_rows.py",
+        "def row_to_memory():\n    from .core import MemoryCore\n",  # lazy: still a circle
+        "memory_core.core -> memory_core._rows -> memory_core.core",
     ),
 ]
 

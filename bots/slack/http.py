@@ -4,22 +4,38 @@ One endpoint takes everything Slack sends (slash commands, Events API callbacks,
 clicks); Bolt verifies `X-Slack-Signature` with the signing secret and refuses requests older than five
 minutes with 401 before any listener runs. Bolt's Starlette adapter (`AsyncSlackRequestHandler`) does
 the translation; only reading the body comes first and is ours: bodies are capped (Slack's are a few
-kilobytes) and must be UTF-8, so a hostile client can neither make the endpoint buffer megabytes nor
-fail it with a 500.
+kilobytes) and must be UTF-8, and `X-Slack-Request-Timestamp` must be whole seconds (Bolt would fail
+with a 500 on `abc`, `1.5` or an empty one), so a hostile client can neither make the endpoint buffer
+megabytes nor fail it with a 500. A bad timestamp is refused exactly like a bad signature: 401.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Message
 
 __all__ = ["MAX_BODY_BYTES", "slack_routes"]
 
 MAX_BODY_BYTES = 1_000_000
+
+logger = logging.getLogger(__name__)
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: int() would also take "١٢" or " 12"
+
+
+def _bad_timestamp(request: Request) -> Response | None:
+    """401 (Bolt's own answer to a bad signature) when the timestamp header is missing or not an integer."""
+    if _TIMESTAMP.fullmatch(request.headers.get("x-slack-request-timestamp", "")):
+        return None
+    logger.info("refused a Slack request: X-Slack-Request-Timestamp is missing or not whole seconds")
+    return JSONResponse({"error": "invalid request"}, status_code=401)
 
 
 async def _read_body(request: Request) -> bytes | Response:
@@ -46,6 +62,9 @@ def slack_routes(app: AsyncApp, *, path: str = "/slack/events") -> list[Route]:
     handler = AsyncSlackRequestHandler(app)
 
     async def slack_events(request: Request) -> Response:
+        refused = _bad_timestamp(request)
+        if refused is not None:
+            return refused
         body = await _read_body(request)
         if isinstance(body, Response):
             return body

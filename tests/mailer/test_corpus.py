@@ -15,7 +15,9 @@ from .conftest import RecordingCore, corpus, fixture_bytes, send, serving, smtpl
 
 pytestmark = pytest.mark.anyio
 
-REPLY = re.compile(r"^(250 2\.0\.0 (Remembered|Already remembered) as #(\d+)|550 5\.6\.0 .+|552 5\.3\.4 .+)")
+REPLY = re.compile(
+    r"^(250 2\.0\.0 (Remembered|Already remembered) as #(\d+)|55[04] 5\.6\.0 .+|552 5\.3\.4 .+)"
+)
 
 
 def deliver_all(port: int, messages: list[tuple[str, bytes]]) -> dict[str, tuple[int, bytes]]:

@@ -28,7 +28,7 @@ from memory_core import (
         (SenderNotAllowed("eve@evil.example may not send"), "550 5.7.1 "),
         (PermissionDenied("no"), "550 5.7.1 "),
         (TooLarge("too long", limit=10, size=20), "552 5.3.4 "),
-        (MalformedMail("no readable text"), "550 5.6.0 "),
+        (MalformedMail("no readable text"), "554 5.6.0 "),
         (CredentialDetected(["aws-access-key"]), "550 5.6.0 "),
         (InvalidInput("empty"), "550 5.6.0 "),
         (Duplicate(42), "250 2.0.0 Already remembered as #42"),

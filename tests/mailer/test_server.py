@@ -226,7 +226,7 @@ async def test_long_lines_are_taken_and_overlong_ones_refused(recording: Recordi
         refused = await send(port, headers + b"x" * 20_000 + b"\n")
         still = await send(port, fixture_bytes("gmail_forward.eml"))
     assert taken.text.startswith("250 2.0.0 Remembered as #")
-    assert refused.text.startswith("550 5.6.0 Malformed message: a line is longer than")
+    assert refused.text.startswith("554 5.6.0 Malformed message: a line is longer than")
     assert [failure["tenant"] for failure in recording.failures] == ["default"]
     assert still.text.startswith("250 2.0.0 Remembered as #")
 
@@ -266,14 +266,14 @@ async def test_malformed_mail_is_refused_and_recorded(recording: RecordingCore) 
         result = await send(port, garbage)
         after = await send(port, fixture_bytes("gmail_forward.eml"))
 
-    assert result.text.startswith("550 5.6.0 Malformed message")
+    assert result.text.startswith("554 5.6.0 Malformed message")
     (failure,) = recording.failures
     assert (failure["tenant"], failure["source"], failure["ref"]) == (
         "default",
         Source.EMAIL,
         "<garbage-1@acme.example>",
     )
-    assert failure["reason"].startswith("550 5.6.0")
+    assert failure["reason"].startswith("554 5.6.0")
     assert after.text.startswith("250 2.0.0 Remembered")
 
 

@@ -431,3 +431,29 @@ def test_readme_example_script_runs(server: tuple[Served, dict[str, str]], tmp_p
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Remembered as #")
+
+
+def test_the_client_imports_only_httpx_and_the_standard_library() -> None:
+    """Programs (and vendored copies) need nothing of the server: checked on the source and at import."""
+    import ast
+    import subprocess
+    import sys
+
+    source = Path(__file__).resolve().parents[2] / "teamlore" / "client.py"
+    imported = set()
+    for node in ast.walk(ast.parse(source.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "no relative imports: the module stands alone"
+            imported.add((node.module or "").split(".")[0])
+    assert imported - set(sys.stdlib_module_names) == {"httpx"}
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, teamlore.client; print(' '.join(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(source.parents[1])},
+    ).stdout.split()
+    assert not [m for m in loaded if m.split(".")[0] in ("memory_core", "fastapi", "pydantic", "sqlalchemy")]

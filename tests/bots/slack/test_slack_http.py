@@ -135,6 +135,26 @@ async def test_bad_signatures_get_401_and_store_nothing(endpoint: Endpoint, head
     assert endpoint.slack.responses() == []
 
 
+@pytest.mark.parametrize("timestamp", ["abc", "1.5", "", "-1", "1e9", "0x10", "9" * 40, None])
+async def test_junk_timestamps_get_401_logged_at_info_without_a_traceback(
+    endpoint: Endpoint, timestamp: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = slash_command("/store", "an attacker's memory", response_url=endpoint.response_url("x"))
+    sent = signed_headers(SECRET, body)  # any signature: the timestamp is refused first
+    if timestamp is None:
+        del sent["X-Slack-Request-Timestamp"]
+    else:
+        sent["X-Slack-Request-Timestamp"] = timestamp
+    with caplog.at_level("DEBUG"):
+        response = await endpoint.post(body, headers=sent)
+        after = await endpoint.post(body)  # the same connection still serves the next request
+    assert response.status_code == 401
+    assert after.status_code == 200
+    refusals = [r for r in caplog.records if "X-Slack-Request-Timestamp" in r.getMessage()]
+    assert refusals and all(r.levelname == "INFO" and r.exc_info is None for r in refusals)
+    assert not [r for r in caplog.records if r.levelno >= 40]
+
+
 async def test_a_retried_event_is_acknowledged_and_stored_once(endpoint: Endpoint) -> None:
     body = event_callback(
         app_mention("store the office door code changes monthly #office"), event_id="Ev0RETRY"
