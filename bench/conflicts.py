@@ -108,3 +108,95 @@ async def run_conflicts(embedder: Embedder, path: Path = PAIRS) -> dict[str, Any
     vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
     similarities = [float(vectors[2 * i] @ vectors[2 * i + 1]) for i in range(len(pairs))]
     return score_pairs(pairs, similarities)
+
+
+TARGET = 0.85
+CATEGORY_FLOOR = 0.7
+
+
+def table(result: dict[str, Any]) -> str:
+    """The figures as plain text for the terminal."""
+    lines = []
+    for name in ("overall", "dev", "held_out", "blind", "below_0_6"):
+        r = result[name]
+        lines.append(f"{name:>10}  n={r['n']:<4} precision={r['precision']:.3f}  recall={r['recall']:.3f}")
+    for category, c in result["categories"].items():
+        what = "recall" if c["contradicts"] else "left alone"
+        lines.append(f"  {category:<18} n={c['n']:<3} {what}={c['score']:.3f}")
+    for rule, r in result["rules"].items():
+        lines.append(f"  rule {rule:<13} flagged={r['flagged']:<3} precision={r['precision']:.3f}")
+    return "\n".join(lines)
+
+
+def section(result: dict[str, Any] | None, machine_line: str | None) -> list[str]:
+    """The docs/benchmarks.md section (`bench/report.py` places it)."""
+    out = [
+        "## Conflict finder",
+        "",
+        "`python -m bench conflicts` runs the conflict finder (`memory_core/_conflicts.py`, the same code "
+        "the quality report, reflection and the store-time warning use) on `bench/fixtures/conflicts`: "
+        "pairs of team memories written for this set, an older one and a newer one, labelled as "
+        "contradicting (reversed decisions, negation flips, replacements, changed numbers, times, owners, "
+        "URLs, versions) or only looking alike (restatements, elaborations, complementary facts, incident "
+        "timelines, a fact and its reason). Each pair gets its cosine under all-MiniLM-L6-v2, as in the "
+        "core. Targets: precision and recall at least 0.85 overall, no category under 0.7.",
+        "",
+    ]
+    if result is None:
+        return [*out, "Not measured yet: run `python -m bench conflicts`.", ""]
+    low = result["below_0_6"]
+    out += [
+        "| part | pairs | precision | recall | target |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    labels = {
+        "overall": "all pairs",
+        "dev": "development (the rules were written looking at these)",
+        "held_out": "held out (written with the others, not looked at while writing the rules)",
+        "blind": "blind (written after the rules, scored once, then see below)",
+        "below_0_6": "pairs with cosine below 0.6",
+    }
+    for name, label in labels.items():
+        r = result[name]
+        met = (
+            ("met" if r["precision"] >= TARGET and r["recall"] >= TARGET else "**missed**")
+            if name == "overall"
+            else ""
+        )
+        out.append(f"| {label} | {r['n']} | {r['precision']:.3f} | {r['recall']:.3f} | {met} |")
+    out += [
+        "",
+        "| category | kind | pairs | below 0.6 cosine | share right | floor 0.7 |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for category, c in result["categories"].items():
+        kind = "contradicting (recall)" if c["contradicts"] else "agreeing (left alone)"
+        ok = "met" if c["score"] >= CATEGORY_FLOOR else "**missed**"
+        out.append(f"| {category} | {kind} | {c['n']} | {c['below_0_6']} | {c['score']:.3f} | {ok} |")
+    out += ["", "| rule that fired | pairs flagged | precision |", "| --- | --- | --- |"]
+    for rule, r in result["rules"].items():
+        out.append(f"| {rule} | {r['flagged']} | {r['precision']:.3f} |")
+    misses = result["errors"]
+    out += [
+        "",
+        f"{low['n']} pairs have a cosine below 0.6; what decides is the subject the two share, not the "
+        "surface. Honest reading of the figures: the development pairs are fitted (the rules were written "
+        "and corrected on them). On its first run the blind part scored precision 0.82 and recall 0.75 "
+        "(2 false positives: sibling facts such as session vs refresh tokens; 3 misses); four general "
+        "fixes followed (a parser bug on `$2,000`, `moved off X` as a replacement, the sibling-subject "
+        "guard, a comma before a new subject and verb starting a clause), so its figure above is no "
+        "longer blind. The held-out part was not tuned on. The quality "
+        "report's planted team history (tests/memory_core/test_quality.py, 200 memories) is a second check "
+        "on unrelated pairs: exactly the two planted contradictions are found, and none on the clean copy.",
+        "",
+        "Pairs the finder gets wrong:",
+        "",
+    ]
+    out += [
+        f"- `{e['id']}` ({e['category']}, {e['split']}, cosine {e['similarity']:.2f}): "
+        + ("missed" if e["contradicts"] else f"false positive ({e['rule']}: {e['why']})")
+        for e in misses
+    ] or ["- none"]
+    if machine_line:
+        out += ["", machine_line]
+    return [*out, ""]

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .conflicts import section as conflicts_section
+
 __all__ = ["DOCS", "RESULTS", "render", "write_report"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -319,6 +321,7 @@ python -m bench locomo              # LoCoMo: keyword / vector / hybrid, per cat
 python -m bench sanity              # the general sanity set (team facts, teamkb)
 python -m bench beir DIR [--save]   # any data set in BEIR layout
 python -m bench scale               # latency, throughput, memory, start-up, HNSW recall (100k and 1M)
+python -m bench conflicts           # the conflict finder on the labelled pairs, per category
 python -m bench report              # rewrite this page from bench/results/*.json
 ```
 
@@ -408,6 +411,10 @@ FOOTER = """### Reading the misses
 """
 
 
+def _conflicts(result: dict[str, Any] | None) -> list[str]:
+    return conflicts_section(result, _machine(result["machine"]) if result else None)
+
+
 def render() -> str:
     parts = [
         HEADER,
@@ -415,6 +422,7 @@ def render() -> str:
         *_sanity(_load("sanity")),
         *_beir_saved(),
         *_scale(_load("scale")),
+        *_conflicts(_load("conflicts")),
         FOOTER,
     ]
     return "\n".join(parts).rstrip() + "\n"

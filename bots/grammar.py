@@ -14,8 +14,8 @@ How a line is read (the text is split on whitespace into tokens; each token is o
   text without the `#` ("use #postgres for billing" -> text "use postgres for billing", tag postgres);
   tags before or after the text are removed from it.
 - `!low`, `!normal`, `!high`, `!critical` (whole token, any case): the importance (/store only).
-- `key:value` options, only the keys of the command at hand (`ttl`, `kind`, `supersedes` for /store; `from`, `since`,
-  `until`, `limit` for /query; `since`, `until` for /reflect). Any other `word:thing` (`note:`,
+- `key:value` options, only the keys of the command at hand (`ttl`, `kind`, `supersedes` for /store;
+  `from`, `since`, `until`, `limit` for /query; `since`, `until` for /reflect). Any other `word:thing` (`note:`,
   `https://...`) is text. Durations are a number and a unit: `90m`, `12h`, `30d`, `2w` (at most ten
   years). Dates are `2026-01-31` (UTC; `until:` includes that whole day) or ISO date-times.
   `since:7d` means "from 7 days ago", `until:7d` "up to 7 days ago".

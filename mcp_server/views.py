@@ -100,7 +100,7 @@ class StoreOutcome(BaseModel):
     near_duplicates: list[int] = Field(description="Similar memories worth checking; nothing was merged.")
     redacted: list[str] = Field(description="Kinds of secrets replaced by [REDACTED:<kind>] in the text.")
     contradicts: list[ContradictionView] = Field(
-        description="Stored memories this one may contradict; store again with supersedes=<id> to replace one."
+        description="Stored memories this one may contradict (store again with supersedes=<id> to replace)."
     )
     message: str
 

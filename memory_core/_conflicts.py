@@ -149,7 +149,11 @@ _REASON = re.compile(
     r"then|launch|release|q[1-4])\b)",
     re.IGNORECASE,
 )
-_CLAUSE_BREAK = re.compile(r";|\s[—–]\s|\(|\)|,\s*(?:but|which|who|whereas|while)\b|\bbut\b|,\s*so\b")
+# A comma before a new subject and its verb ("..., Sam is out sick") starts a new clause too.
+_CLAUSE_BREAK = re.compile(
+    r";|\s[—–]\s|\(|\)|,\s*(?:but|which|who|whereas|while)\b|\bbut\b|,\s*so\b|"
+    r",\s+(?=[A-Z][a-z]+\s+(?:is|are|was|were|has|have|will|moved|left|owns)\b)"
+)
 
 _IRREGULAR = {
     "kept": "keep",

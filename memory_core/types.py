@@ -451,7 +451,6 @@ class FindingFix(BaseModel):
     superseded_by: int
 
 
-
 class Reflection(BaseModel):
     """A synthesis of related memories: summary, cited points, timeline, duplicates and conflicts.
 

@@ -212,7 +212,7 @@ class StoreResponse(BaseModel):
     near_duplicates: list[int]
     redacted: list[str]
     contradicts: list[PossibleConflict] = Field(
-        description="Stored memories this one may contradict; store it again with `supersedes` to replace one."
+        description="Stored memories this one may contradict; store it again with `supersedes` to replace."
     )
     memory: Memory
 

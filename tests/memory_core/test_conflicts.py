@@ -15,7 +15,9 @@ from tests.memory_core.team_history import ADMIN
 pytestmark = pytest.mark.anyio
 
 JANUARY = "Decision (January): we will use MongoDB for the new orders service."
-MARCH = "Decision (March): the orders service will not use MongoDB; we switched to PostgreSQL for transactions."
+MARCH = (
+    "Decision (March): the orders service will not use MongoDB; we switched to PostgreSQL for transactions."
+)
 
 
 async def _orders(core: MemoryCore) -> tuple[int, int]:
@@ -116,9 +118,16 @@ def test_a_decision_is_a_decision_whatever_its_kind() -> None:
 def test_status_updates_are_history_not_contradictions() -> None:
     assert is_history("Outage update: login failures now affect 5% of users.")
     assert is_history("10:40 rolled back release 4.2.1")
-    assert contradiction(
-        Statement("Investigating: 30% of checkouts fail."), Statement("Resolved: 1% of checkouts fail.")
-    ) is None
-    assert contradiction(
-        Statement("30% of checkouts fail.", kind="incident"), Statement("1% of checkouts fail.", kind="incident")
-    ) is None
+    assert (
+        contradiction(
+            Statement("Investigating: 30% of checkouts fail."), Statement("Resolved: 1% of checkouts fail.")
+        )
+        is None
+    )
+    assert (
+        contradiction(
+            Statement("30% of checkouts fail.", kind="incident"),
+            Statement("1% of checkouts fail.", kind="incident"),
+        )
+        is None
+    )
