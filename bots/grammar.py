@@ -15,10 +15,10 @@ How a line is read (the text is split on whitespace into tokens; each token is o
   tags before or after the text are removed from it.
 - `!low`, `!normal`, `!high`, `!critical` (whole token, any case): the importance (/store only).
 - `key:value` options, only the keys of the command at hand (`ttl`, `kind`, `supersedes` for /store;
-  `from`, `since`, `until`, `limit` for /query; `since`, `until` for /reflect). Any other `word:thing` (`note:`,
-  `https://...`) is text. Durations are a number and a unit: `90m`, `12h`, `30d`, `2w` (at most ten
-  years). Dates are `2026-01-31` (UTC; `until:` includes that whole day) or ISO date-times.
-  `since:7d` means "from 7 days ago", `until:7d` "up to 7 days ago".
+  `from`, `since`, `until`, `limit` for /query; `since`, `until` for /reflect). Any other
+  `word:thing` (`note:`, `https://...`) is text. Durations are a number and a unit: `90m`, `12h`,
+  `30d`, `2w` (at most ten years). Dates are `2026-01-31` (UTC; `until:` includes that whole day)
+  or ISO date-times. `since:7d` means "from 7 days ago", `until:7d` "up to 7 days ago".
 - A token that would be an option can be kept as text by prefixing a backslash: `\\#123abc`, `\\!high`.
 - Everything else is text, kept with its original spacing and line breaks ("C# is great", "wow!",
   `https://x.org/page#section` are ordinary text).
