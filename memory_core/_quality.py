@@ -209,7 +209,7 @@ def _pair_findings(pairs: PairReport) -> list[Finding]:
             memory_ids=c.ids,
             message=f"these memories may contradict each other: {c.reason}",
             hint=f"if #{c.newer} is the current position, mark #{c.older} as superseded by #{c.newer} "
-            "(store it again with supersedes:#" + str(c.older) + "); if not, /forget the wrong one",
+            f"(store #{c.newer}'s text again with supersedes:#{c.older}); if not, /forget the wrong one",
             fix=FindingFix(memory_id=c.older, superseded_by=c.newer),
         )
         for c in pairs.conflicts
