@@ -34,6 +34,14 @@ class McpSettings(BaseModel):
         1800, gt=0, description="Seconds without a request after which an MCP session is closed."
     )
     max_sessions: int = Field(1000, ge=1, description="Most MCP sessions open at once; more get 503.")
+    rate_limit_per_minute: int = Field(
+        240,
+        ge=1,
+        description="HTTP requests one API key may make to /mcp per minute (per process); more get 429.",
+    )
+    burst: int = Field(
+        60, ge=1, description="Requests one API key may make to /mcp at once before the rate applies."
+    )
     recent_limit: int = Field(
         20, ge=1, le=200, description="How many memories the memory://recent resource lists."
     )

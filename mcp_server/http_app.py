@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,7 +17,7 @@ from starlette.authentication import AuthCredentials
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from memory_core import ApiKeyInfo, ApiKeys, MemoryCore, Unavailable, UnknownIdentity
+from memory_core import ApiKeyInfo, ApiKeys, MemoryCore, RateLimiter, Unavailable, UnknownIdentity
 
 from .caller import CALLER_STATE_KEY, Caller
 from .config import McpSettings
@@ -39,6 +40,7 @@ class McpHttpApp:
     def __init__(self, core: MemoryCore, keys: ApiKeys, settings: McpSettings | None = None) -> None:
         self.settings = settings or McpSettings()
         self._keys = keys
+        self._limiter = RateLimiter(self.settings.rate_limit_per_minute, self.settings.burst)
         server = build_server(core, local_caller=None, settings=self.settings)
         # Called for its side effect: it creates the server's session manager (the returned app is unused).
         server.streamable_http_app(
@@ -91,6 +93,12 @@ class McpHttpApp:
         except Unavailable:
             await _refuse(send, 503, "temporarily_unavailable", "the memory database is busy; retry shortly")
             return
+        wait = self._limiter.take(key.id)
+        if wait > 0:  # per key, like REST: a client looping over tools cannot starve the others
+            seconds = max(1, math.ceil(wait))
+            logger.info("refused an MCP request: key %s over its rate limit", key.prefix)
+            await _refuse(send, 429, "rate_limited", f"too many requests; retry in {seconds} s", seconds)
+            return
         await self._manager.handle_request(_authenticated(scope, key), receive, send)
 
 
@@ -122,13 +130,13 @@ def _authenticated(scope: Scope, key: ApiKeyInfo) -> Scope:
     }
 
 
-async def _refuse(send: Send, status: int, error: str, description: str) -> None:
+async def _refuse(send: Send, status: int, error: str, description: str, retry_after: int = 5) -> None:
     body = json.dumps({"error": error, "error_description": description}).encode()
     challenge = f'Bearer realm="teamlore", error="{error}"'
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 401:
         headers.append((b"www-authenticate", challenge.encode()))
     else:
-        headers.append((b"retry-after", b"5"))
+        headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

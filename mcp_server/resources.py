@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
@@ -12,6 +14,8 @@ from .caller import current_caller
 from .errors import error_text
 
 __all__ = ["register_resources", "render_memory"]
+
+_MEMORY_ID = re.compile(r"[1-9][0-9]{0,18}")
 
 
 def render_memory(memory: Memory) -> str:
@@ -47,9 +51,17 @@ def register_resources(server: MCPServer, core: MemoryCore, *, recent_limit: int
         description="One memory by id (memory://42 for #42), as Markdown.",
         mime_type="text/markdown",
     )
-    async def memory_by_id(id: int) -> str:
+    async def memory_by_id(id: str) -> str:
+        # Taken as text and checked here: the SDK's own int conversion fails `memory://abc` as an
+        # internal error (-32603, with a traceback) instead of telling the client what a URI looks like.
+        if not _MEMORY_ID.fullmatch(id):
+            shown = ascii(id)[1:-1][:40]
+            raise ResourceNotFoundError(
+                f"invalid_input: memory://{shown} names no memory; "
+                "ids are whole numbers (memory://42 for #42)"
+            )
         try:
-            return render_memory(await core.get(current_caller().tenant, id))
+            return render_memory(await core.get(current_caller().tenant, int(id)))
         except NotFound as exc:
             raise ResourceNotFoundError(error_text(exc)) from exc
         except TeamloreError as exc:

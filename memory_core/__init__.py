@@ -18,9 +18,11 @@ from .errors import (
     UnknownIdentity,
     error_code,
 )
+from .files import permission_problems
 from .hooks import WebhookInfo, Webhooks, webhook_key
 from .hygiene import redact_secrets
 from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
+from .ratelimit import RateLimiter
 from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
 from .types import (
     Actor,
@@ -82,6 +84,7 @@ __all__ = [
     "QualityReport",
     "QueryFilters",
     "QueryTrace",
+    "RateLimiter",
     "Reflection",
     "ReflectionPoint",
     "Scope",
@@ -110,6 +113,7 @@ __all__ = [
     "load_embedder",
     "lookup_error",
     "new_reference",
+    "permission_problems",
     "redact_secrets",
     "require_scope",
     "scrub_text",

@@ -16,6 +16,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from . import files
 from ._db import Database, to_db_time, utcnow
 from ._index import IndexSet, TenantIndex, Vectors
 from ._rows import chunks
@@ -120,9 +121,12 @@ class IndexSync:
 
         def write() -> Path:
             target = directory / name
+            files.make_private_dir(directory)
             indexes.save(target)
+            files.make_private_tree(target)  # 0700/0600 like the database: it holds every vector
             tmp = directory / f"CURRENT.{name}.tmp"
             tmp.write_text(name)
+            files.make_private_tree(tmp)
             tmp.replace(directory / "CURRENT")
             # Older snapshots go, but leave any that another process may be reading right now.
             cutoff = time.time() - 60

@@ -454,7 +454,7 @@ async def _save(ctx: QualityContext, tenant: str, value: int, findings: list[Fin
 async def _trend(ctx: QualityContext, tenant: str, current: int | None) -> tuple[TrendPoint, ...]:
     """Scores of the earlier reports, oldest first (the report just saved is not part of its own trend)."""
     r = quality_report_table.c
-    stmt = sa.select(r.created_at, r.score).where(r.tenant == tenant)
+    stmt = sa.select(r.created_at, r.score, r.findings).where(r.tenant == tenant)
     if current is not None:
         stmt = stmt.where(r.id != current)
     async with ctx.db.read() as conn:
@@ -463,4 +463,21 @@ async def _trend(ctx: QualityContext, tenant: str, current: int | None) -> tuple
                 stmt.order_by(r.created_at.desc(), r.id.desc()).limit(ctx.settings.quality.trend_points)
             )
         ).all()
-    return tuple(TrendPoint(at=from_db_time(at) or utcnow(), score=s) for at, s in reversed(rows))
+    return tuple(
+        TrendPoint(at=from_db_time(at) or utcnow(), score=s, counts=_kind_counts(body))
+        for at, s, body in reversed(rows)
+    )
+
+
+def _kind_counts(findings_json: str) -> dict[str, int]:
+    """Findings per kind of a saved report (its findings are kept as JSON)."""
+    counts: dict[str, int] = {}
+    try:
+        saved = json.loads(findings_json)
+    except ValueError:
+        return counts
+    for finding in saved if isinstance(saved, list) else ():
+        kind = finding.get("kind") if isinstance(finding, dict) else None
+        if isinstance(kind, str):
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts

@@ -21,7 +21,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from . import hygiene
+from . import files, hygiene
 from ._db import Database, from_db_time, to_db_time, utcnow
 from ._index_sync import IndexSync
 from ._keyword import KeywordIndex, keyword_index_for
@@ -120,11 +120,14 @@ class MemoryCore:
         """
         if settings.database_url is None:
             try:
-                settings.data_dir.mkdir(parents=True, exist_ok=True)
+                files.make_private_dir(settings.data_dir)  # 0700: the team's memory is in there
             except OSError as exc:
                 raise ConfigurationError(
                     f"TEAMLORE_DATA_DIR {settings.data_dir} cannot be created: {exc}"
                 ) from exc
+        database_file = files.sqlite_file(settings.resolved_database_url)
+        if database_file is not None and database_file.parent.is_dir():
+            files.create_private_file(database_file)  # 0600, and so its -wal and -shm
         if embedder is None:
             embedder = await anyio.to_thread.run_sync(
                 lambda: load_embedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
@@ -375,9 +378,9 @@ class MemoryCore:
         return None if row is None else row_to_memory(row)
 
     async def recent(
-        self, tenant: str, *, limit: int = 20, filters: QueryFilters | None = None
+        self, tenant: str, *, limit: int = 20, offset: int = 0, filters: QueryFilters | None = None
     ) -> list[Memory]:
-        """The newest memories first, filtered like a query (expired hidden by default)."""
+        """The newest memories first, filtered like a query (expired hidden by default); `offset` pages."""
         check_tenant(tenant)
         where = conditions(tenant, filters or QueryFilters(), utcnow())
         async with self._db.read() as conn:
@@ -386,6 +389,7 @@ class MemoryCore:
                 .where(*where)
                 .order_by(memory_table.c.created_at.desc(), memory_table.c.id.desc())
                 .limit(max(1, min(limit, 1000)))
+                .offset(max(0, offset))
             )
             return [row_to_memory(r) for r in rows.mappings()]
 

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from ._db import from_db_time, to_db_time, utcnow
 from ._schema import webhook_delivery_table, webhook_table
 from .errors import ConfigurationError, InvalidInput, Unavailable
+from .files import make_private_dir
 from .tenancy import check_tenant
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def webhook_key(data_dir: Path, configured: str | None = None) -> bytes:
             raise ConfigurationError("TEAMLORE_WEBHOOKS__SECRET_KEY must be at least 16 characters")
         return hashlib.sha256(configured.encode("utf-8")).digest()
     path = data_dir / KEY_FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import RowMapping
 
 from ._db import from_db_time, to_db_time, utcnow
-from ._schema import api_key_table
+from ._schema import api_key_table, meta_table
 from .errors import InvalidInput, PermissionDenied, Unavailable, UnknownIdentity
 from .tenancy import check_tenant
 from .types import Actor
@@ -213,6 +213,57 @@ class ApiKeys:
         info = _row_to_info(row)
         logger.info("revoked API key %s (#%d) of tenant %s", info.prefix, info.id, info.tenant)
         return info
+
+    async def get(self, key_id: int) -> ApiKeyInfo:
+        """One key by id, revoked or not (sessions made from a key check it is still active).
+
+        Raises:
+            InvalidInput: no key with this id.
+        """
+        async with self._db.read() as conn:
+            row = (
+                (await conn.execute(sa.select(*_COLUMNS).where(api_key_table.c.id == key_id)))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise InvalidInput(f"no API key {key_id}")
+        return _row_to_info(row)
+
+    async def claim_first_use(self, key_id: int) -> bool:
+        """Mark an active, never used key as used; True only for the one caller that did (one-time links)."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                sa.update(api_key_table)
+                .where(
+                    api_key_table.c.id == key_id,
+                    api_key_table.c.last_used_at.is_(None),
+                    api_key_table.c.revoked_at.is_(None),
+                )
+                .values(last_used_at=to_db_time(utcnow()))
+            )
+        return bool(result.rowcount == 1)
+
+    async def signing_secret(self, purpose: str) -> bytes:
+        """A random 256-bit secret for `purpose` (e.g. "web-session"), made once and kept in the database.
+
+        Every process on the database gets the same secret, so what one signs (a session cookie, a
+        sign-in link printed by the CLI) another can check, and it survives restarts.
+        """
+        if not re.fullmatch(r"[a-z0-9-]{1,40}", purpose):
+            raise InvalidInput("a secret's purpose is a short lower-case name")
+        name = f"secret:{purpose}"
+        lookup = sa.select(meta_table.c.value).where(meta_table.c.key == name)
+        async with self._db.read() as conn:
+            value = (await conn.execute(lookup)).scalar()
+        if value is None:
+            # Writes are serialised across processes (see Database.write), so look again under the lock.
+            async with self._db.write() as conn:
+                value = (await conn.execute(lookup)).scalar()
+                if value is None:
+                    value = secrets.token_hex(32)
+                    await conn.execute(sa.insert(meta_table).values(key=name, value=value))
+        return bytes.fromhex(value)
 
     @staticmethod
     def _match(id_or_prefix: int | str) -> sa.ColumnElement[bool]:

@@ -65,6 +65,7 @@ class Source(StrEnum):
     MCP = "mcp"
     CLI = "cli"
     API = "api"
+    WEB = "web"
     WEBHOOK = "webhook"
     GITHUB = "github"
     IMPORT = "import"
@@ -492,10 +493,13 @@ class Finding(BaseModel):
 
 
 class TrendPoint(BaseModel):
+    """One earlier report: when, its score, and how many findings of each kind it had."""
+
     model_config = _Frozen
 
     at: datetime
     score: int
+    counts: dict[str, int] = Field(default_factory=dict)
 
 
 class QualityReport(BaseModel):

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from .alerts import AlertState, Assessment, alert_notification, assess, next_sta
 from .config import AlertsSettings
 from .digest import Digest, digest_notification, gather_digest
 from .lease import Lease
-from .message import Delivery, Notification, Section
+from .message import Delivery, Link, Notification, Section
 from .notifiers import Notifier, delivered, notify_all
 from .store import SchedulerStore
 
@@ -69,6 +69,14 @@ class JobRuntime:
     lease: Lease | None = None
     clock: Callable[[], datetime] = utcnow
     on_delivery: Callable[[Delivery], None] | None = None
+    web_url: str | None = None  # TEAMLORE_HTTP__PUBLIC_URL: notifications then link to the web app
+
+    def linked(self, note: Notification, *pages: tuple[str, str]) -> Notification:
+        """`note` with links to these (label, path) pages of the web app, when its address is known."""
+        if not self.web_url:
+            return note
+        base = self.web_url.rstrip("/")
+        return replace(note, links=tuple(Link(label, base + path) for label, path in pages))
 
     async def deliver(self, note: Notification) -> list[Delivery]:
         """Send to every notifier, then record each outcome (delivery log, `on_delivery`). Never raises."""
@@ -119,6 +127,8 @@ async def run_quality_check(runtime: JobRuntime, tenant: str, *, now: datetime) 
         note = alert_notification(assessment, max_findings=runtime.settings.max_findings)
     elif assessment.recovered:
         note = recovered_notification(assessment)
+    if note is not None:
+        note = runtime.linked(note, ("Open the quality report", "/quality"))
     deliveries = await runtime.deliver(note) if note is not None else []
     state = next_state(assessment, last, now, posted=delivered(deliveries))
     if state is not None and state != last:
@@ -160,6 +170,7 @@ async def run_digest(runtime: JobRuntime, tenant: str, *, now: datetime) -> Dige
         logger.info("digest of %s: nothing new since %s, not posted", tenant, since.isoformat())
         return DigestResult(found, None, ())
     note = digest_notification(found, max_items=settings.digest_max_items, zone=settings.zone)
+    note = runtime.linked(note, ("Recent memories", "/recent"), ("Quality report", "/quality"))
     deliveries = await runtime.deliver(note)
     if delivered(deliveries):
         await runtime.store.put_state(tenant, DIGEST_STATE, {"until": now.isoformat()}, now)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 __all__ = [
     "Delivery",
     "Level",
+    "Link",
     "Notification",
     "Section",
     "discord_payload",
@@ -42,6 +43,14 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A page of the web app the notification points to (set when TEAMLORE_HTTP__PUBLIC_URL is)."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Notification:
     """One message for every notifier: an event name, a title, sections, and structured data.
 
@@ -55,6 +64,7 @@ class Notification:
     level: Level
     sections: tuple[Section, ...]
     data: Mapping[str, Any] = field(default_factory=dict)
+    links: tuple[Link, ...] = ()
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -94,6 +104,9 @@ def plain_text(note: Notification) -> str:
         parts.append("")
         parts.append(f"{section.heading}:")
         parts.extend(f"- {line}" for line in section.lines)
+    if note.links:
+        parts.append("")
+        parts.extend(f"{link.label}: {link.url}" for link in note.links)
     return "\n".join(parts)
 
 
@@ -116,6 +129,10 @@ def slack_payload(note: Notification) -> dict[str, Any]:
             f"*{_slack_escape(section.heading)}*\n{body}" if body else f"*{_slack_escape(section.heading)}*"
         )
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, _SLACK_SECTION_MAX)}})
+    if note.links:
+        # Our own URLs (from the settings), so they go into <url|label> as they are; labels are escaped.
+        text = " · ".join(f"<{link.url}|{_slack_escape(link.label)}>" for link in note.links)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
     fallback = f"{_SLACK_ICONS[note.level]} {_slack_escape(plain_text(note))}"
     return {"text": _cut(fallback, _SLACK_TEXT_MAX), "blocks": blocks[:50], "unfurl_links": False}
 
@@ -141,17 +158,21 @@ def discord_payload(note: Notification) -> dict[str, Any]:
                 "inline": False,
             }
         )
+    if note.links and len(fields) < 25:
+        value = "\n".join(f"[{_discord_escape(link.label)}]({link.url})" for link in note.links)
+        fields.append({"name": "Open", "value": _cut(value, _DISCORD_FIELD_MAX), "inline": False})
+    embed: dict[str, Any] = {
+        "title": _cut(note.title, _DISCORD_TITLE_MAX),
+        "color": _DISCORD_COLOURS[note.level],
+        "fields": fields,
+        "timestamp": note.at.isoformat(),
+    }
+    if note.links:
+        embed["url"] = note.links[0].url  # the title links to the main page
     return {
         "username": "teamlore",
         "content": _cut(_discord_escape(note.title), _DISCORD_CONTENT_MAX),
-        "embeds": [
-            {
-                "title": _cut(note.title, _DISCORD_TITLE_MAX),
-                "color": _DISCORD_COLOURS[note.level],
-                "fields": fields,
-                "timestamp": note.at.isoformat(),
-            }
-        ],
+        "embeds": [embed],
         # Memory text must never ping @everyone or a role.
         "allowed_mentions": {"parse": []},
     }
@@ -171,5 +192,6 @@ def webhook_payload(note: Notification) -> dict[str, Any]:
         "text": plain_text(note),
         "sections": [{"heading": s.heading, "lines": list(s.lines)} for s in note.sections],
         "data": dict(note.data),
+        "links": [{"label": link.label, "url": link.url} for link in note.links],
         "sent_at": note.at.isoformat(),
     }

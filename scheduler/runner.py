@@ -235,6 +235,7 @@ async def run_scheduler(
     task_status: TaskStatus[SchedulerHandle] = anyio.TASK_STATUS_IGNORED,
     on_delivery: Callable[[Delivery], None] | None = None,
     clock: Callable[[], datetime] = utcnow,
+    web_url: str | None = None,
 ) -> None:
     """Run the scheduler until cancelled, as leader or standby (module docstring); shut down cleanly.
 
@@ -243,6 +244,7 @@ async def run_scheduler(
         task_status: started with a SchedulerHandle once this process leads or waits as standby.
         on_delivery: called with each notifier outcome (e.g. to count them in a metric).
         clock: the time jobs see (tests).
+        web_url: where people reach the web app; alerts and digests then link to its pages.
     """
     store = SchedulerStore.for_async_url(core.settings.resolved_database_url)
     try:
@@ -260,6 +262,7 @@ async def run_scheduler(
                 lease=lease,
                 clock=clock,
                 on_delivery=on_delivery,
+                web_url=web_url,
             )
             await _run(lease, store, settings, runtime, watched, task_status)
     finally:

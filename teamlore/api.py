@@ -5,7 +5,6 @@
 
 import logging
 import math
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -33,6 +32,7 @@ from memory_core import (
     PossibleConflict,
     QualityReport,
     QueryFilters,
+    RateLimiter,
     Reflection,
     Scope,
     Source,
@@ -152,27 +152,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 # --- rate limit ------------------------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """A token bucket per API key, in this process's memory (each replica limits on its own)."""
-
-    def __init__(self, per_minute: int, burst: int, clock: Any = time.monotonic) -> None:
-        self._rate = per_minute / 60.0
-        self._burst = float(burst)
-        self._clock = clock
-        self._buckets: dict[int, tuple[float, float]] = {}
-
-    def take(self, key_id: int) -> float:
-        """0 when the request may go ahead, else the seconds until it may."""
-        now = self._clock()
-        tokens, last = self._buckets.get(key_id, (self._burst, now))
-        tokens = min(self._burst, tokens + (now - last) * self._rate)
-        if tokens >= 1:
-            self._buckets[key_id] = (tokens - 1, now)
-            return 0.0
-        self._buckets[key_id] = (tokens, now)
-        return float((1 - tokens) / self._rate)
 
 
 class RateLimited(Exception):

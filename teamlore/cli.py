@@ -587,6 +587,7 @@ def check(as_json: JsonOption = False) -> None:
     else:
         for item in report["checks"]:
             mark = "[green]ok[/green]" if item["ok"] else "[red]FAIL[/red]"
+            mark = "[yellow]warn[/yellow]" if item.get("warn") else mark
             out.print(f"{mark:>20}  {item['name']}: {item['detail']}", highlight=False)
         for part in report["frontends"]:
             state = "[green]enabled[/green]" if part["enabled"] else "[dim]off[/dim]"
@@ -649,9 +650,15 @@ def discord_invite() -> None:
     sys.stdout.write(invite_url(settings.discord.application_id) + "\n")
 
 
+def _public_url() -> str:
+    http = _settings().http
+    return http.public_url or f"http://{http.host}:{http.port}"
+
+
 def _register_subcommands() -> None:
     from .cli_alerts import build_alerts_app
     from .cli_keys import build_keys_app
+    from .cli_web import build_web_app
     from .cli_webhooks import build_webhooks_app
 
     app.add_typer(
@@ -667,6 +674,9 @@ def _register_subcommands() -> None:
     app.add_typer(discord_app, name="discord")
     app.add_typer(
         build_webhooks_app(lambda: open_core(_settings()), lambda: _settings().webhook_key()), name="webhooks"
+    )
+    app.add_typer(
+        build_web_app(lambda: open_core(_settings()), _public_url, lambda: _settings().web), name="web"
     )
 
 

@@ -16,6 +16,7 @@ from mcp_server.http_app import build_mcp_http_app
 from memory_core import ApiKeys, MemoryCore
 from scheduler.runner import run_scheduler
 from webhooks import WebhookReceiver
+from webui import WebUI
 
 from .settings import Settings
 from .web import LifespanHook, Mount
@@ -87,6 +88,18 @@ def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Fro
         )
     )
 
+    ui = settings.web.enabled and web
+    out.append(
+        Frontend(
+            "webui",
+            ui,
+            f"{settings.http.public_url or address}/ (sign in with an API key)"
+            if ui
+            else ("TEAMLORE_WEB__ENABLED is false" if web else "needs the web part"),
+            mounts=[("/", WebUI(core, ApiKeys(core), settings.web, public_url=settings.http.public_url).app)],
+        )
+    )
+
     slack = settings.slack
     if not slack.enabled:
         out.append(
@@ -151,7 +164,11 @@ def build_all(core: MemoryCore, settings: Settings, parts: set[str]) -> list[Fro
             "scheduler" in parts,
             f"jobs with notifiers: {notifiers}" if "scheduler" in parts else "not in --only",
             service=functools.partial(
-                run_scheduler, core, alerts, tenants=tenants.tenants if not tenants.is_open else []
+                run_scheduler,
+                core,
+                alerts,
+                tenants=tenants.tenants if not tenants.is_open else [],
+                web_url=settings.http.public_url,
             ),
         )
     )

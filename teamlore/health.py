@@ -33,11 +33,12 @@ _LOGGERS: tuple[tuple[str, str], ...] = (
     ("scheduler", "scheduler"),
     ("mcp_server", "mcp-http"),
     ("webhooks", "webhooks"),
+    ("webui", "webui"),
 )
 # The request middleware's front-end label (by path) -> front-end.
 _HTTP: dict[str, str] = {
     "api": "web",
-    "web": "web",
+    "web": "webui",  # every path no other part claims is the web app's (health paths are not counted)
     "mcp": "mcp-http",
     "slack": "slack",
     "webhooks": "webhooks",

@@ -43,7 +43,7 @@ QUALITY_SCORE = Gauge(
 )
 INGEST_FAILURES = Gauge(
     "teamlore_ingest_failures",
-    "Ingest failures recorded in the last 24 hours.",
+    'Ingest failures recorded in the last 24 hours (tenant "(none)": refused before a tenant was known).',
     ["tenant"],
     registry=REGISTRY,
 )

@@ -101,6 +101,11 @@ def metrics_endpoint(core: MemoryCore):  # type: ignore[no-untyped-def]
             metrics.INGEST_FAILURES.labels(tenant=tenant).set(
                 await core.count_ingest_failures(tenant, since=since)
             )
+        # Refused before a tenant was known (an unknown mail recipient, an unmapped GitHub repository);
+        # "(none)" cannot be a tenant's name.
+        metrics.INGEST_FAILURES.labels(tenant="(none)").set(
+            await core.count_ingest_failures(None, since=since)
+        )
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return handler

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import uvicorn
 
-from memory_core import InvalidInput, MemoryCore, TeamloreError
+from memory_core import InvalidInput, MemoryCore, TeamloreError, permission_problems
 
 from . import metrics
 from .frontends import Plan, Service, build_plan
@@ -179,6 +179,15 @@ async def check(settings: Settings) -> dict[str, Any]:
                 "detail": "in step"
                 if health["index_in_step"]
                 else f"drift in {health.get('drifted_tenants')}",
+            }
+        )
+        loose = permission_problems(settings.core_settings())
+        checks.append(
+            {
+                "name": "file permissions",
+                "ok": True,  # a warning: an operator may share the directory with a group on purpose
+                "warn": bool(loose),
+                "detail": "; ".join(loose) if loose else "data directory 0700, files 0600",
             }
         )
         plan = build_plan(core, settings, set(PARTS))

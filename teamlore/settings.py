@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bots.discord.config import DiscordSettings
@@ -23,6 +24,7 @@ from memory_core import (
 )
 from scheduler.config import AlertsSettings
 from webhooks.config import WebhookSettings
+from webui.config import WebSettings
 
 __all__ = ["ApiSettings", "HttpSettings", "LoggingSettings", "Settings", "load_settings"]
 
@@ -38,6 +40,21 @@ class HttpSettings(BaseModel):
 
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8080, ge=0, le=65535, description="Port of the web server (0: any free port).")
+    public_url: str | None = Field(
+        None,
+        description="The address people reach the web app at, e.g. https://lore.acme.com: alerts and digests "
+        "link to its pages, and with https the session cookies are Secure.",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("public_url must be an http(s) URL such as https://lore.acme.com")
+        return value.rstrip("/")
 
 
 class ApiSettings(BaseModel):
@@ -98,6 +115,7 @@ class Settings(BaseSettings):
         default_factory=AlertsSettings,
         description="Quality alerts, digests and the expiry sweep (docs/scheduler.md).",
     )
+    web: WebSettings = Field(default_factory=WebSettings, description="The web app at / (docs/web.md).")
     webhooks: WebhookSettings = Field(
         default_factory=WebhookSettings, description="Signed webhooks at /hooks (README: Webhooks)."
     )

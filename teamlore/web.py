@@ -76,7 +76,8 @@ def create_app(
     app.include_router(build_api(core, ApiKeys(core), api or ApiSettings()))
     for route in routes:
         app.router.routes.append(route)
-    for path, asgi in mounts:
+    # A mount at "/" (the web app) takes every path: it goes last, after every other route and mount.
+    for path, asgi in sorted(mounts, key=lambda mount: mount[0].rstrip("/") == ""):
         app.mount(path, asgi)
     app.add_middleware(RequestLogMiddleware, health=health)
     return app

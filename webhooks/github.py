@@ -21,6 +21,7 @@ _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)  # PR templates are full of them
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _TAG_CHARS = re.compile(r"[^a-z0-9_.-]+")
 _MAX_DESCRIPTION = 2000
+_MAX_TAGS = 16  # a pull request with dozens of labels is still remembered, with the first ones
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def _issue_like(payload: Any, key: str, verb: str, default_kind: str, count: int
         text="\n\n".join(parts),
         title=title[:500],
         kind=kind,
-        tags=tuple(t for t in ("github", *(_tag(n) for n in labels)) if t),
+        tags=tuple(t for t in ("github", *(_tag(n) for n in labels)) if t)[:_MAX_TAGS],
         author=_text(item, "user", "login"),
         url=url,
         when=_when(_text(item, "merged_at") or _text(item, "closed_at")),

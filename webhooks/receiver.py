@@ -144,12 +144,14 @@ class WebhookReceiver:
             self._hooks = Webhooks(self._core, self._load_key())
         return self._hooks
 
-    async def _store(self, hook: str, tenant: str, key: str | None, draft: MemoryDraft) -> Answer:
+    async def _store(
+        self, hook: str, tenant: str, key: str | None, draft: MemoryDraft, *, redact: bool = False
+    ) -> Answer:
         if key:
             existing = await self.hooks.delivered(hook, key)
             if existing is not None:
                 return Answer(200, {"id": existing, "created": False, "duplicate_of": existing})
-        result = await self._core.store(tenant, draft)
+        result = await self._core.store(tenant, draft, redact=redact)
         if key:
             await self.hooks.record_delivery(hook, key, result.id)
         logger.info("webhook %s stored #%d in %s (created=%s)", hook, result.id, tenant, result.created)
@@ -211,7 +213,9 @@ class WebhookReceiver:
             author_id=f"github:{item.author}" if item.author else None,
             created_at=item.when,
         )
-        return await self._store(GITHUB, tenant, headers.get("x-github-delivery"), draft)
+        # A token pasted into a description must not cost the team the merged change: it is stored
+        # redacted (a generic hook's sender gets 422 instead, and can fix what it sends).
+        return await self._store(GITHUB, tenant, headers.get("x-github-delivery"), draft, redact=True)
 
     def _github_tenant(self, repository: str | None) -> str:
         return self._tenants.resolve("github", repository or "")

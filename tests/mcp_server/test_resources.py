@@ -45,6 +45,20 @@ async def test_an_unknown_id_is_a_not_found_error_with_advice(client: Client) ->
         await client.read_resource("memory://404")
 
 
+@pytest.mark.parametrize(
+    "uri", ["memory://abc", "memory://1.5", "memory://-3", "memory://0", "memory://12abc"]
+)
+async def test_a_malformed_memory_uri_is_a_clear_invalid_params_error(
+    client: Client, uri: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO"), pytest.raises(MCPError) as refused:
+        await client.read_resource(uri)
+    assert refused.value.error.code == -32602
+    assert "invalid_input: " in refused.value.error.message and "memory://42" in refused.value.error.message
+    assert not [r for r in caplog.records if r.levelno >= 40 or r.exc_info]
+    assert text_of(await client.read_resource("memory://recent"))  # the session still serves
+
+
 async def test_recent_lists_newest_first_and_only_the_callers_tenant(core: MemoryCore) -> None:
     first = await core.store("acme", draft("first acme memory"))
     second = await core.store("acme", draft("second acme memory"))

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -457,3 +458,54 @@ def test_the_client_imports_only_httpx_and_the_standard_library() -> None:
         env={**os.environ, "PYTHONPATH": str(source.parents[1])},
     ).stdout.split()
     assert not [m for m in loaded if m.split(".")[0] in ("memory_core", "fastapi", "pydantic", "sqlalchemy")]
+
+
+def test_readme_notebook_snippet_builds_its_frame(server: tuple[Served, dict[str, str]]) -> None:
+    """The README's pandas snippet against the real server; pandas is not a dependency, so a recorder
+    stands in for it and shows the rows the snippet hands to DataFrame."""
+    import sys
+    import types
+
+    served, keys = server
+    with Client(served.url, keys["writer"]) as lore:
+        lore.store("We decided that deploys need two approvals", kind="decision", tags=["deploys"])
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    snippet = (
+        readme.split("<!-- client-notebook:start -->", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    )
+    snippet = snippet.replace('"http://127.0.0.1:8080"', repr(served.url)).replace(
+        '"tlk_…"', repr(keys["writer"])
+    )
+    frames: list[Any] = []
+
+    class DataFrame:
+        def __init__(self, rows: list[dict[str, Any]]) -> None:
+            self.rows, self.index = rows, None
+            frames.append(self)
+
+        def set_index(self, column: str) -> DataFrame:
+            assert all(column in row for row in self.rows)
+            self.index = column
+            return self
+
+        def __getitem__(self, columns: list[str]) -> list[list[Any]]:
+            return [[row[c] for c in columns] for row in self.rows]
+
+    fake = types.ModuleType("pandas")
+    fake.DataFrame = DataFrame  # type: ignore[attr-defined]
+    saved = sys.modules.get("pandas")
+    sys.modules["pandas"] = fake
+    namespace: dict[str, Any] = {}
+    try:
+        exec(compile(snippet, "README.md", "exec"), namespace)
+    finally:
+        if "lore" in namespace:
+            namespace["lore"].close()
+        if saved is None:
+            del sys.modules["pandas"]
+        else:
+            sys.modules["pandas"] = saved
+    (frame,) = frames
+    assert frame.index == "id" and frame.rows
+    assert all(row["kind"] == "decision" and isinstance(row["score"], float) for row in frame.rows)
+    assert any("two approvals" in row["text"] for row in frame.rows)

@@ -95,7 +95,7 @@ def test_readyz_shows_each_enabled_frontend(tmp_path) -> None:  # type: ignore[n
     keys = make_keys(data_dir, {"writer": ("default", "write")})
     with serve(data_dir, only="web,scheduler") as served:
         first = httpx.get(f"{served.url}/readyz").json()["frontends"]
-        assert set(first) == {"web", "mcp-http", "webhooks", "scheduler"}
+        assert set(first) == {"web", "mcp-http", "webhooks", "webui", "scheduler"}
         assert all(state["up"] for state in first.values()), first
         assert first["webhooks"]["last_activity"] is None  # probes are not activity
         assert first["scheduler"]["last_activity"] is not None  # it logged its election
@@ -105,11 +105,14 @@ def test_readyz_shows_each_enabled_frontend(tmp_path) -> None:  # type: ignore[n
             httpx.post(f"{served.url}/api/v1/query", json={"question": "x"}, headers=auth).status_code == 200
         )
         assert httpx.post(f"{served.url}/hooks/nobody", content=b"{}").status_code == 404
+        assert first["webui"]["last_activity"] is None
+        assert httpx.get(f"{served.url}/signin").status_code == 200
         later = httpx.get(f"{served.url}/readyz").json()
         assert later["ready"] is True
         assert later["frontends"]["web"]["last_activity"] is not None
         assert later["frontends"]["webhooks"]["last_activity"] is not None
         assert later["frontends"]["webhooks"]["last_error"] is None  # a 404 is the caller's problem
+        assert later["frontends"]["webui"]["last_activity"] is not None
 
         scrape = httpx.get(f"{served.url}/metrics").text
         assert 'teamlore_frontend_up{frontend="web"} 1.0' in scrape

@@ -31,6 +31,7 @@ def test_check_says_what_is_enabled_and_why(tmp_path: Path) -> None:
         "database": True,
         "model": True,
         "index": True,
+        "file permissions": True,
     }
     parts = {p["name"]: p for p in report["frontends"]}
     assert parts["mail"]["enabled"] is True and "2525" in parts["mail"]["why"]

@@ -14,6 +14,7 @@ import pytest
 from webhooks import sign_teamlore
 
 from .conftest import HookServer, cli
+from .test_github import ingest_failures
 
 
 def signed(
@@ -136,6 +137,19 @@ def test_bad_bodies_are_413_or_422_and_store_nothing(
     assert answer.status_code == status, answer.text
     assert words in answer.json()["detail"]
     assert hook_server.count("default") == before
+
+
+def test_a_refused_body_is_counted_as_an_ingest_failure_of_the_hooks_tenant(hook_server: HookServer) -> None:
+    secret = hook_server.secrets["pager"]
+    # The per-tenant gauges cover the tenants that have memories.
+    assert post(hook_server, "pager", *signed(secret, {"text": "acme has a memory now"})).status_code in (
+        200,
+        201,
+    )
+    before = ingest_failures(hook_server, "acme")
+    answer = post(hook_server, "pager", *signed(hook_server.secrets["pager"], {"text": "x", "ttl": "never"}))
+    assert answer.status_code == 422
+    assert ingest_failures(hook_server, "acme") == before + 1
 
 
 def test_cli_lists_and_revokes(hook_server: HookServer) -> None:

@@ -130,6 +130,27 @@ def test_unmapped_repository_is_refused_and_nothing_stored(hook_server: HookServ
     assert answer.status_code == 403
     assert "not connected to any teamlore tenant" in answer.json()["detail"]
     assert {t: hook_server.count(t) for t in hook_server.readers} == counts
+    assert ingest_failures(hook_server, "(none)") >= 1  # counted for the operator, under no tenant
+
+
+def ingest_failures(server: HookServer, tenant: str) -> float:
+    scrape = httpx.get(f"{server.url}/metrics", timeout=30).text
+    line = next(
+        x for x in scrape.splitlines() if x.startswith(f'teamlore_ingest_failures{{tenant="{tenant}"}}')
+    )
+    return float(line.rsplit(" ", 1)[1])
+
+
+def test_a_secret_in_a_description_is_stored_redacted(hook_server: HookServer) -> None:
+    payload = gh.pull_request(
+        number=50, title="Rotate the staging database", labels=tuple(f"l{i}" for i in range(40))
+    )
+    payload["pull_request"]["body"] = "Rotated it.\n\nThe new one is password=hunter2hunter2 for now."
+    answer = post(hook_server, *gh.delivery("pull_request", payload, GITHUB_SECRET))
+    assert answer.status_code == 201, answer.text
+    memory = hook_server.readers["acme"].get(answer.json()["id"])
+    assert "hunter2hunter2" not in memory.text and "REDACTED" in memory.text
+    assert len(memory.tags) == 16 and memory.tags[:2] == ("github", "l0")  # 40 labels: the first ones
 
 
 def test_form_encoded_deliveries_work_too(hook_server: HookServer) -> None:
