@@ -4,18 +4,58 @@ from __future__ import annotations
 
 import re
 
-__all__: list[str] = []  # private to the conflict finder
+__all__ = [
+    "BYTES",
+    "CHANGE",
+    "CHANGE_WORDS",
+    "CLAUSE_BREAK",
+    "CLOCK",
+    "COMMON",
+    "DAYS",
+    "DAY_MONTH",
+    "DECISION",
+    "EMAIL",
+    "EVERY",
+    "FREQUENCY",
+    "HISTORY",
+    "HOST",
+    "IRREGULAR",
+    "ISO_DATE",
+    "LIGHT",
+    "MENTION",
+    "MONEY",
+    "MONTHS",
+    "MONTH_DAY",
+    "MONTH_NAMES",
+    "NAME",
+    "NEGATION_PHRASES",
+    "NEGATION_WORDS",
+    "NOT_NAMES",
+    "NUMBER",
+    "NUMBER_WORDS",
+    "REASON",
+    "REJECTED",
+    "REPLACED_BY",
+    "SECONDS",
+    "STOP",
+    "URL",
+    "VERSION",
+    "VERSION_CUES",
+    "WORD",
+    "in_order",
+    "word_set",
+]
 
 
-def _set(words: str) -> frozenset[str]:
+def word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-def _in_order(words: str) -> list[str]:
+def in_order(words: str) -> list[str]:
     return words.split()
 
 
-_STOP = _set(
+STOP = word_set(
     "a an the and or but if of to in on at by for with from into onto over under about as is are was were be "
     "been being am do does did doing done have has had having will would shall should can could may might "
     "must it its it's this that these those there here we our ours us you your they their them he she his "
@@ -26,20 +66,20 @@ _STOP = _set(
     "uses used using longer anymore"
 )
 # Verbs that only carry a sentence ("X is done in Y", "X happens on Y") are too common to be a subject.
-_LIGHT = _set("happen happens happened go goes went make makes made done do thing things way ways")
-_NEGATION_WORDS = _set(
+LIGHT = word_set("happen happens happened go goes went make makes made done do thing things way ways")
+NEGATION_WORDS = word_set(
     "not no never cannot can't won't don't doesn't didn't isn't aren't wasn't weren't shouldn't couldn't "
     "nobody none nothing neither nor without stop stops stopped stopping drop drops dropped dropping "
     "cancel cancels cancelled canceled retire retires retired retiring abandon abandoned "
     "deprecated deprecate archived disabled disable removed remove revert reverted"
 )
 # Words that say a change happened, never what it is about.
-_CHANGE_WORDS = _set(
+CHANGE_WORDS = word_set(
     "now instead moved move moving switched switch switching migrated migrate migrating changed replaced "
     "upgraded downgraded becomes become became raised lowered increased reduced bumped forward"
 )
-_NEGATION_PHRASES = ("no longer", "any more", "anymore", "not anymore", "off the table", "rolled back")
-_CHANGE = re.compile(
+NEGATION_PHRASES = ("no longer", "any more", "anymore", "not anymore", "off the table", "rolled back")
+CHANGE = re.compile(
     r"\b(?:now|from now on|going forward|as of|moved? to|moving to|switch(?:ed|ing)? to|"
     r"migrat(?:ed|ing|e) to|"
     r"changed? to|replaced (?:by|with)|upgraded to|downgraded to|instead|after all|becomes?|became|"
@@ -48,19 +88,19 @@ _CHANGE = re.compile(
     r"january|february|march|april|may|june|july|august|september|october|november|december|q[1-4]))\b",
     re.IGNORECASE,
 )
-_DECISION = re.compile(
+DECISION = re.compile(
     r"^\s*decision\b|\b(?:we|the team|team) (?:have |has )?(?:decided|agreed|chose|chosen|picked|"
     r"settled on)\b|\bfrom now on\b|\bgoing forward\b|\bdecided to\b|\bdecision\s*(?:\(|:)",
     re.IGNORECASE,
 )
-_HISTORY = re.compile(
+HISTORY = re.compile(
     r"^\s*\d{1,2}:\d{2}\b|\bupdate\s*:|\bupdate\b.*:|\bstatus\s*:|\binvestigating\b|\bresolved\b|"
     r"\bmitigated\b|\boutage\b|\bsev\s?[0-4]\b|\bpost-?mortem\b|\broll(?:out|ing out)\b|\bmigration\b|"
     r"\bincident\s+(?:#?\d|\d{4}-\d{2}-\d{2}|update|resolved|:)|\bso far\b|\bin progress\b",
     re.IGNORECASE,
 )
 # Stance markers: what follows was given up; what follows the second group is what replaced it.
-_REJECTED = re.compile(
+REJECTED = re.compile(
     r"\b(?P<cue>instead of|rather than|"
     r"(?:switch\w*|mov\w+|migrat\w+|chang\w+|away)(?:\s+[\w-]+){0,3}?\s+(?:from|off)|"
     r"replac(?:e|ed|ing)(?!\s+(?:by|with)\b)|dropp(?:ed|ing)|drop|retir(?:e|ed|ing)|no longer|"
@@ -68,12 +108,12 @@ _REJECTED = re.compile(
     r"(?:the |our |a |an |using |with )?(?P<what>[\w.+#-]+(?:\s+[A-Z][\w.+#-]*)?)",
     re.IGNORECASE,
 )
-_REPLACED_BY = re.compile(
+REPLACED_BY = re.compile(
     r"\b(?P<what>[\w.+#-]+)\s+(?:was|is|were|are|has been|got)\s+(?:replaced|retired|"
     r"dropped|deprecated|archived|removed|sunset)\b",
     re.IGNORECASE,
 )
-_REASON = re.compile(
+REASON = re.compile(
     r"\b(?:because|so that|so (?:we|it|they|you|our|nobody|no one)|due to|as a result of|the reason|"
     r"in order to)\b|"
     r"\bsince\b(?!\s+(?:the\s+)?(?:\d|january|february|march|april|may|june|july|august|september|october|"
@@ -83,12 +123,12 @@ _REASON = re.compile(
     re.IGNORECASE,
 )
 # A comma before a new subject and its verb ("..., Sam is out sick") starts a new clause too.
-_CLAUSE_BREAK = re.compile(
+CLAUSE_BREAK = re.compile(
     r";|\s[—–]\s|\(|\)|,\s*(?:but|which|who|whereas|while)\b|\bbut\b|,\s*so\b|"
     r",\s+(?=[A-Z][a-z]+\s+(?:is|are|was|were|has|have|will|moved|left|owns)\b)"
 )
 
-_IRREGULAR = {
+IRREGULAR = {
     "kept": "keep",
     "ran": "run",
     "went": "go",
@@ -122,7 +162,7 @@ _IRREGULAR = {
     "doc": "documentation",
 }
 
-_NUMBER_WORDS = {
+NUMBER_WORDS = {
     "zero": 0,
     "one": 1,
     "two": 2,
@@ -158,7 +198,7 @@ _NUMBER_WORDS = {
     "half": 0.5,
     "dozen": 12,
 }
-_SECONDS = {
+SECONDS = {
     "ms": 0.001,
     "millisecond": 0.001,
     "s": 1,
@@ -176,8 +216,8 @@ _SECONDS = {
     "quarter": 7776000,
     "year": 31536000,
 }
-_BYTES = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
-_MONEY = {
+BYTES = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
+MONEY = {
     "€": "eur",
     "eur": "eur",
     "euro": "eur",
@@ -188,7 +228,7 @@ _MONEY = {
     "gbp": "gbp",
     "pound": "gbp",
 }
-_FREQUENCY = {
+FREQUENCY = {
     "hourly": 3600,
     "daily": 86400,
     "nightly": 86400,
@@ -200,18 +240,18 @@ _FREQUENCY = {
     "yearly": 31536000,
     "annually": 31536000,
 }
-_MONTHS = {
+MONTHS = {
     m: i + 1
     for i, m in enumerate(
-        _in_order("january february march april may june july august september october november december")
+        in_order("january february march april may june july august september october november december")
     )
 }
-_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
-_MONTHS["sept"] = 9
-_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_VERSION_CUES = _set("version versions release lts upgraded upgrade downgraded v")
+MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
+MONTHS["sept"] = 9
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+VERSION_CUES = word_set("version versions release lts upgraded upgrade downgraded v")
 # Capitalised at the start of a sentence for grammar: words that are not names of anything.
-_COMMON = _set(
+COMMON = word_set(
     "the we our a an this that these those it its all each every new no not our your my their his her "
     "please note decision going from since after before when while if as at in on for to by with every "
     "daily weekly monthly max min minimum maximum current currently customer production staging design "
@@ -223,41 +263,41 @@ _COMMON = _set(
     "everyone nobody someone ask use keep run make set add remove start stop send move switch agreed "
     "decided switched moved dropped upgraded dashboards grafana"
 ) - {"grafana"}
-_NOT_NAMES = _set(
+NOT_NAMES = word_set(
     "i a an the we our us you it its they this that utc cet cest gmt pst est am pm api pr prs ci id ids "
     "ok fyi tldr eu faq note decision it's lts sla eta asap q1 q2 q3 q4 p1 p2 p3 p4 eod eow"
 )
 
-_URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
-_HOST = re.compile(
+URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
+HOST = re.compile(
     r"\b(?:[a-z0-9][a-z0-9-]*\.)+(?:com|org|net|io|so|dev|app|internal|local|corp|cloud|co|ai|tech|xyz)\b"
     r"(?:/[^\s<>\"')\]]*)?",
     re.IGNORECASE,
 )
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_MENTION = re.compile(r"(?<![\w@])@([A-Za-z][\w.-]*[A-Za-z0-9]|[A-Za-z])")
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_MONTH_NAMES = (
+EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+MENTION = re.compile(r"(?<![\w@])@([A-Za-z][\w.-]*[A-Za-z0-9]|[A-Za-z])")
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+MONTH_NAMES = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_NAMES})\b\.?", re.IGNORECASE)
-_MONTH_DAY = re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!:|\d)", re.IGNORECASE)
-_CLOCK = re.compile(
+DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({MONTH_NAMES})\b\.?", re.IGNORECASE)
+MONTH_DAY = re.compile(rf"\b({MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!:|\d)", re.IGNORECASE)
+CLOCK = re.compile(
     r"\b(\d{1,2}):(\d{2})(?:\s?([ap]\.?m\.?))?(?![\d:])|\b(\d{1,2})\s?([ap]m)\b", re.IGNORECASE
 )
-_EVERY = re.compile(
+EVERY = re.compile(
     r"\bevery\s+(?:(other|second|\d+|[a-z]+)\s+)?(day|night|morning|evening|week|month|quarter|year|"
     r"hour|minute)s?\b",
     re.IGNORECASE,
 )
-_VERSION = re.compile(r"\bv?\d+(?:\.\d+){1,3}\b|\bv\d+\b", re.IGNORECASE)
-_NUMBER = re.compile(
+VERSION = re.compile(r"\bv?\d+(?:\.\d+){1,3}\b|\bv\d+\b", re.IGNORECASE)
+NUMBER = re.compile(
     r"(?P<cur>[$€£])?\s?(?<![\w.])(?P<num>\d+(?:[.,]\d+)*|(?:twenty|thirty|forty|fifty|sixty|seventy|"
     r"eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|zero|one|two|three|four|five|"
     r"six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
     r"nineteen|hundred|dozen|half|single)\b(?P<pct>\s?%)?(?:\s?(?P<unit>[A-Za-z€$£]+))?",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9'’+#-]|\.(?=[A-Za-z0-9]))*")
-_NAME = re.compile(r"^(?:[A-Z][A-Za-z0-9+#.-]*|[a-z]+[A-Z][A-Za-z0-9]*|[0-9]+[A-Z][A-Za-z0-9]*)$")
+WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9'’+#-]|\.(?=[A-Za-z0-9]))*")
+NAME = re.compile(r"^(?:[A-Z][A-Za-z0-9+#.-]*|[a-z]+[A-Z][A-Za-z0-9]*|[0-9]+[A-Z][A-Za-z0-9]*)$")

@@ -36,44 +36,44 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from ._conflict_words import (
-    _BYTES,
-    _CHANGE,
-    _CHANGE_WORDS,
-    _CLAUSE_BREAK,
-    _CLOCK,
-    _COMMON,
-    _DAY_MONTH,
-    _DAYS,
-    _DECISION,
-    _EMAIL,
-    _EVERY,
-    _FREQUENCY,
-    _HISTORY,
-    _HOST,
-    _IRREGULAR,
-    _ISO_DATE,
-    _LIGHT,
-    _MENTION,
-    _MONEY,
-    _MONTH_DAY,
-    _MONTHS,
-    _NAME,
-    _NEGATION_PHRASES,
-    _NEGATION_WORDS,
-    _NOT_NAMES,
-    _NUMBER,
-    _NUMBER_WORDS,
-    _REASON,
-    _REJECTED,
-    _REPLACED_BY,
-    _SECONDS,
-    _STOP,
-    _URL,
-    _VERSION,
-    _VERSION_CUES,
-    _WORD,
-    _in_order,
-    _set,
+    BYTES,
+    CHANGE,
+    CHANGE_WORDS,
+    CLAUSE_BREAK,
+    CLOCK,
+    COMMON,
+    DAY_MONTH,
+    DAYS,
+    DECISION,
+    EMAIL,
+    EVERY,
+    FREQUENCY,
+    HISTORY,
+    HOST,
+    IRREGULAR,
+    ISO_DATE,
+    LIGHT,
+    MENTION,
+    MONEY,
+    MONTH_DAY,
+    MONTHS,
+    NAME,
+    NEGATION_PHRASES,
+    NEGATION_WORDS,
+    NOT_NAMES,
+    NUMBER,
+    NUMBER_WORDS,
+    REASON,
+    REJECTED,
+    REPLACED_BY,
+    SECONDS,
+    STOP,
+    URL,
+    VERSION,
+    VERSION_CUES,
+    WORD,
+    in_order,
+    word_set,
 )
 
 __all__ = [
@@ -148,8 +148,8 @@ def _stem(word: str) -> str:
     if w.endswith("'s"):
         w = w[:-2]
     w = w.replace("-", "").replace("'", "")
-    if w in _IRREGULAR:
-        return _IRREGULAR[w]
+    if w in IRREGULAR:
+        return IRREGULAR[w]
     if len(w) > 4 and w.endswith(("ies", "ied")):
         w = w[:-3] + "y"
     elif len(w) > 4 and w.endswith(("ches", "shes", "xes", "sses")):
@@ -166,12 +166,12 @@ def _stem(word: str) -> str:
             w = w[:-1]
     if len(w) > 3 and w.endswith("e"):
         w = w[:-1]
-    return _IRREGULAR.get(w, w)
+    return IRREGULAR.get(w, w)
 
 
 _FRAME = {
     _stem(w)
-    for w in _in_order(
+    for w in in_order(
         "start starts begin begins required require requires need needs minimum maximum max min limit least "
         "most later earlier pay pays paid cost costs take takes last lasts run runs expire expires valid set "
         "allow allowed allows up until due open opens close closes version release"
@@ -187,9 +187,9 @@ def _number(text: str) -> float | None:
         pass
     total = 0.0
     for part in re.split(r"[- ]", t):
-        if part not in _NUMBER_WORDS:
+        if part not in NUMBER_WORDS:
             return None
-        total += _NUMBER_WORDS[part]
+        total += NUMBER_WORDS[part]
     return total
 
 
@@ -215,11 +215,11 @@ def _split_clauses(text: str) -> list[tuple[str, bool]]:
     """(clause, is_reason) for every clause of every line and sentence."""
     out: list[tuple[str, bool]] = []
     for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(#@])|\n+", text):
-        for piece in _CLAUSE_BREAK.split(sentence):
+        for piece in CLAUSE_BREAK.split(sentence):
             piece = piece.strip(" \t-*•>.,:!?")
             if not piece:
                 continue
-            match = _REASON.search(piece)
+            match = REASON.search(piece)
             if match:
                 head, tail = piece[: match.start()].strip(" ,:"), piece[match.start() :]
                 if head:
@@ -251,24 +251,24 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
         text = pattern.sub(mask, text)
 
     each(
-        _URL,
+        URL,
         lambda m: _add(
             clause, "link", m.group(0).rstrip(".,;:").casefold().split("://", 1)[1].rstrip("/"), m.group(0)
         ),
     )
-    each(_EMAIL, lambda m: _add(clause, "person", m.group(0).casefold(), m.group(0)))
-    each(_HOST, lambda m: _add(clause, "link", m.group(0).rstrip(".,;:").casefold().rstrip("/"), m.group(0)))
-    each(_MENTION, lambda m: _add(clause, "person", m.group(1).casefold(), m.group(0)))
-    each(_ISO_DATE, lambda m: _add(clause, "date", (int(m.group(2)), int(m.group(3))), m.group(0)))
+    each(EMAIL, lambda m: _add(clause, "person", m.group(0).casefold(), m.group(0)))
+    each(HOST, lambda m: _add(clause, "link", m.group(0).rstrip(".,;:").casefold().rstrip("/"), m.group(0)))
+    each(MENTION, lambda m: _add(clause, "person", m.group(1).casefold(), m.group(0)))
+    each(ISO_DATE, lambda m: _add(clause, "date", (int(m.group(2)), int(m.group(3))), m.group(0)))
     each(
-        _DAY_MONTH,
+        DAY_MONTH,
         lambda m: _add(
             clause,
             "date",
             (
-                _MONTHS[
+                MONTHS[
                     m.group(2).casefold()[:3]
-                    if m.group(2).casefold() not in _MONTHS
+                    if m.group(2).casefold() not in MONTHS
                     else m.group(2).casefold()
                 ],
                 int(m.group(1)),
@@ -277,14 +277,14 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
         ),
     )
     each(
-        _MONTH_DAY,
+        MONTH_DAY,
         lambda m: _add(
             clause,
             "date",
             (
-                _MONTHS[
+                MONTHS[
                     m.group(1).casefold()[:3]
-                    if m.group(1).casefold() not in _MONTHS
+                    if m.group(1).casefold() not in MONTHS
                     else m.group(1).casefold()
                 ],
                 int(m.group(2)),
@@ -298,7 +298,7 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
         if value is not None:
             _add(clause, "clock", value, m.group(0))
 
-    each(_CLOCK, clock)
+    each(CLOCK, clock)
 
     def every(m: re.Match[str]) -> None:
         count = m.group(1)
@@ -306,17 +306,17 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
         unit = m.group(2).casefold()
         unit = "day" if unit in ("morning", "evening") else unit
         if n is not None:
-            _add(clause, "frequency", n * _SECONDS[unit], m.group(0))
+            _add(clause, "frequency", n * SECONDS[unit], m.group(0))
 
-    each(_EVERY, every)
+    each(EVERY, every)
     # Versions: a dotted number, or a number after a product name or a version word.
-    tokens = [(m.group(0), m.start()) for m in _WORD.finditer(text)]
+    tokens = [(m.group(0), m.start()) for m in WORD.finditer(text)]
     product = ""
-    has_version_cue = any(t.casefold() in _VERSION_CUES for t, _ in tokens)
+    has_version_cue = any(t.casefold() in VERSION_CUES for t, _ in tokens)
     version_spans: list[tuple[int, int]] = []
     for index, (token, start) in enumerate(tokens):
         lower = token.casefold()
-        if _VERSION.fullmatch(token) and ("." in token or lower.startswith("v")):
+        if VERSION.fullmatch(token) and ("." in token or lower.startswith("v")):
             _add(
                 clause, f"version:{product}", lower.lstrip("v"), (product_shown(tokens, index) + " " + token)
             )
@@ -324,23 +324,18 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
         elif token.isdigit() and index > 0:
             before = tokens[index - 1][0]
             after = tokens[index + 1][0].casefold() if index + 1 < len(tokens) else ""
-            if after in _SECONDS or after.rstrip("s") in _SECONDS or after in _BYTES or after in _MONEY:
+            if after in SECONDS or after.rstrip("s") in SECONDS or after in BYTES or after in MONEY:
                 pass
             elif (
-                _NAME.match(before)
-                and before.casefold() not in _NOT_NAMES | _set("version")
-                and before.casefold() not in _MONTHS
+                NAME.match(before)
+                and before.casefold() not in NOT_NAMES | word_set("version")
+                and before.casefold() not in MONTHS
             ) or (has_version_cue and product):
-                key = before.casefold() if _NAME.match(before) and before.casefold() != "version" else product
-                if key and key not in _NOT_NAMES:
+                key = before.casefold() if NAME.match(before) and before.casefold() != "version" else product
+                if key and key not in NOT_NAMES:
                     _add(clause, f"version:{_stem(key)}", token, f"{before} {token}")
                     version_spans.append((start, start + len(token)))
-        if (
-            _NAME.match(token)
-            and lower not in _NOT_NAMES
-            and not lower.isdigit()
-            and lower not in _VERSION_CUES
-        ):
+        if NAME.match(token) and lower not in NOT_NAMES and not lower.isdigit() and lower not in VERSION_CUES:
             product = _stem(token)
     for start, end in version_spans:
         text = text[:start] + " " * (end - start) + text[end:]
@@ -355,38 +350,38 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
         if m.group("num").casefold() in ("a", "an", "half", "single") and not unit:
             return
         if cur:
-            _add(clause, "money:" + _MONEY[cur], value, m.group(0))
+            _add(clause, "money:" + MONEY[cur], value, m.group(0))
         elif m.group("pct"):
             _add(clause, "percent", value, m.group(0))
-        elif unit_stem in _SECONDS:
-            _add(clause, "duration", value * _SECONDS[unit_stem], m.group(0))
-        elif unit in _BYTES:
-            _add(clause, "size", value * _BYTES[unit], m.group(0))
-        elif unit_stem in _MONEY:
-            _add(clause, "money:" + _MONEY[unit_stem], value, m.group(0))
-        elif unit and unit.isalpha() and unit not in _STOP:
+        elif unit_stem in SECONDS:
+            _add(clause, "duration", value * SECONDS[unit_stem], m.group(0))
+        elif unit in BYTES:
+            _add(clause, "size", value * BYTES[unit], m.group(0))
+        elif unit_stem in MONEY:
+            _add(clause, "money:" + MONEY[unit_stem], value, m.group(0))
+        elif unit and unit.isalpha() and unit not in STOP:
             _add(clause, "count:" + _stem(unit), value, m.group(0))
         else:
             _add(clause, "number", value, m.group(0))
 
-    for m in list(_NUMBER.finditer(text)):
+    for m in list(NUMBER.finditer(text)):
         if m.group("num").casefold() in ("a", "an"):
             continue
         number(m)
-    text = _NUMBER.sub(
+    text = NUMBER.sub(
         lambda m: " " * (m.end() - m.start()) if m.group("num").casefold() not in ("a", "an") else m.group(0),
         text,
     )
-    for m in _WORD.finditer(text):
+    for m in WORD.finditer(text):
         word = re.sub(r"['’]s$", "", m.group(0))
         lower = word.casefold().replace("’", "'")
-        if lower in _DAYS or (lower.endswith("s") and lower[:-1] in _DAYS):
-            _add(clause, "day", lower.rstrip("s") if lower not in _DAYS else lower, word)
+        if lower in DAYS or (lower.endswith("s") and lower[:-1] in DAYS):
+            _add(clause, "day", lower.rstrip("s") if lower not in DAYS else lower, word)
             continue
-        if lower in _FREQUENCY:
-            _add(clause, "frequency", float(_FREQUENCY[lower]), word)
+        if lower in FREQUENCY:
+            _add(clause, "frequency", float(FREQUENCY[lower]), word)
             continue
-        if lower in _NEGATION_WORDS or lower.endswith("n't"):
+        if lower in NEGATION_WORDS or lower.endswith("n't"):
             # "spend dropped to 1,900 dollars" is a new value, not a negation.
             if lower.startswith("drop") and re.match(r"\s+(?:to|by)\b", text[m.end() :]):
                 continue
@@ -395,15 +390,15 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
                 clause.negation, clause.negation_at = word, m.start()
             continue
         if (
-            lower in _STOP
-            or lower in _MONTHS
-            or lower in _CHANGE_WORDS
+            lower in STOP
+            or lower in MONTHS
+            or lower in CHANGE_WORDS
             or (len(lower) < 2 and not lower.isdigit())
         ):
             continue
-        if lower in _LIGHT and not word[0].isupper():
+        if lower in LIGHT and not word[0].isupper():
             continue
-        if lower in _LIGHT and not raw[: m.start()].strip(" \"'("):
+        if lower in LIGHT and not raw[: m.start()].strip(" \"'("):
             clause.initial[lower] = word
             continue
         stem = _stem(word)
@@ -415,32 +410,32 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
             clause.name_at.setdefault(stem, m.start())
             if not raw[: m.start()].strip(" \"'(") and word[1:].islower():
                 clause.guessed.add(stem)
-        elif word[0].isupper() and lower not in _NOT_NAMES:
+        elif word[0].isupper() and lower not in NOT_NAMES:
             clause.initial[stem] = word
     low = raw.casefold()
-    for phrase in _NEGATION_PHRASES:
+    for phrase in NEGATION_PHRASES:
         found = re.search(rf"\b{re.escape(phrase)}\b", low)
         if found and (not clause.negation or found.start() < clause.negation_at):
             clause.negated = True
             clause.negation, clause.negation_at = phrase, found.start()
     if clause.negated:
         # What is negated: the first content word after the cue ("no longer *reset*").
-        rest = _WORD.findall(raw[clause.negation_at + len(clause.negation) :])
+        rest = WORD.findall(raw[clause.negation_at + len(clause.negation) :])
         clause.focus = next((w for w in rest if _stem(w) in clause.words), "")
-    clause.changed = bool(_CHANGE.search(raw))
+    clause.changed = bool(CHANGE.search(raw))
     return clause
 
 
 def product_shown(tokens: Sequence[tuple[str, int]], index: int) -> str:
     """The name just before a version number, if any ("Python" in "Python 3.12")."""
-    if index > 0 and _NAME.match(tokens[index - 1][0]):
+    if index > 0 and NAME.match(tokens[index - 1][0]):
         return tokens[index - 1][0]
     return ""
 
 
 def _is_name(word: str, start: int, clause: str) -> bool:
     lower = word.casefold()
-    if lower in _NOT_NAMES or lower in _STOP or not _NAME.match(word):
+    if lower in NOT_NAMES or lower in STOP or not NAME.match(word):
         return False
     if any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word):
         return True
@@ -449,7 +444,7 @@ def _is_name(word: str, start: int, clause: str) -> bool:
         return True
     # A capitalised first word is grammar unless it is clearly not an ordinary word.
     return (
-        lower not in _COMMON
+        lower not in COMMON
         and not (lower.endswith("s") and len(lower) > 4)
         and not lower.endswith(("ing", "ed", "ly", "ion", "ment"))
     )
@@ -457,12 +452,12 @@ def _is_name(word: str, start: int, clause: str) -> bool:
 
 def is_decision(text: str, kind: str = "note") -> bool:
     """A decision whatever its kind: `kind:decision`, or it says so ("Decision:", "we decided", ...)."""
-    return kind == "decision" or bool(_DECISION.search(text))
+    return kind == "decision" or bool(DECISION.search(text))
 
 
 def is_history(text: str, kind: str = "note", timeline_kinds: Iterable[str] = DEFAULT_TIMELINE_KINDS) -> bool:
     """Reads as a status update (timeline kind, `update:`, `investigating`, `resolved`, `sev2`...)."""
-    return kind in set(timeline_kinds) or bool(_HISTORY.search(text))
+    return kind in set(timeline_kinds) or bool(HISTORY.search(text))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -513,14 +508,14 @@ def _stances(clauses: Sequence[_Clause], decision: bool) -> tuple[dict[str, str]
     for clause in clauses:
         if clause.reason:
             continue
-        for m in _REJECTED.finditer(clause.text):
+        for m in REJECTED.finditer(clause.text):
             if m.group("cue").casefold() in ("no", "not") and not decision:
                 continue
             for word in m.group("what").split():
                 stem = _stem(word)
                 if stem in clause.names and stem not in clause.guessed:
                     rejected.setdefault(stem, _phrase(clause.text, m.start("cue"), m.end("what"), stem))
-        for m in _REPLACED_BY.finditer(clause.text):
+        for m in REPLACED_BY.finditer(clause.text):
             stem = _stem(m.group("what"))
             if stem in clause.names:
                 rejected.setdefault(stem, m.group(0).strip())
@@ -549,7 +544,7 @@ def _canon(a: set[str], b: set[str]) -> dict[str, str]:
     return out
 
 
-_AUX = _set(
+_AUX = word_set(
     "will would shall should can could may might must do does did is are was were be been we they it i you "
     "to 're 'll 's going has have had am"
 )
@@ -559,13 +554,13 @@ def _phrase(text: str, start: int, end: int, stem: str | None = None) -> str:
     """The words from `start` to `end` of a clause, with the auxiliaries just before ("will not use X")."""
     if stem is not None:
         # End at the name itself rather than at whatever the pattern took after it.
-        for m in _WORD.finditer(text, start):
+        for m in WORD.finditer(text, start):
             if m.start() >= end:
                 break
             if _stem(re.sub(r"['’]s$", "", m.group(0))) == stem:
                 end = m.end()
                 break
-    before = list(_WORD.finditer(text[:start]))
+    before = list(WORD.finditer(text[:start]))
     while before and before[-1].group(0).casefold() in _AUX and start - before[-1].start() < 40:
         start = before.pop().start()
     return _quote(text[start:end])
@@ -576,9 +571,9 @@ def _asserting(clause: _Clause, stem: str) -> str:
     at = clause.name_at.get(stem)
     if at is None:
         return _quote(clause.text)
-    words = list(_WORD.finditer(clause.text[:at]))
+    words = list(WORD.finditer(clause.text[:at]))
     start = words[-3].start() if len(words) >= 3 else 0
-    name = _WORD.match(clause.text, at)
+    name = WORD.match(clause.text, at)
     return _quote(clause.text[start : name.end() if name else at])
 
 
