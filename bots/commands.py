@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from memory_core import Actor, MemoryCore, MemoryDraft, QueryFilters, Source
+from memory_core import Actor, MemoryDraft, QueryFilters, Source
 
 from .errors import error_reply
 from .grammar import Command, ForgetCommand, HelpCommand, QueryCommand, ReflectCommand, StoreCommand
@@ -21,6 +21,9 @@ from .replies import (
     Reply,
     StoredReply,
 )
+
+if TYPE_CHECKING:
+    from memory_core import MemoryCore
 
 __all__ = ["ErrorTable", "execute"]
 

@@ -1,10 +1,40 @@
 """teamlore's SMTP front-end: forward a mail to teamlore and it is remembered."""
 
-from .config import MailSettings, RelaySettings
-from .errors import MalformedMail, SenderNotAllowed, smtp_reply
-from .handler import MailHandler
-from .parse import Attachment, ParsedMail, parse_mail
-from .server import run_smtp
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import MailSettings, RelaySettings
+    from .errors import MalformedMail, SenderNotAllowed, smtp_reply
+    from .handler import MailHandler
+    from .parse import Attachment, ParsedMail, parse_mail
+    from .server import run_smtp
+
+# Names resolve on first use (PEP 562), so importing one light module of the package, or the
+# package for its settings model, does not pull in every heavy dependency (see teamlore.cli).
+_WHERE = {
+    "MailSettings": ".config",
+    "RelaySettings": ".config",
+    "MalformedMail": ".errors",
+    "SenderNotAllowed": ".errors",
+    "smtp_reply": ".errors",
+    "MailHandler": ".handler",
+    "Attachment": ".parse",
+    "ParsedMail": ".parse",
+    "parse_mail": ".parse",
+    "run_smtp": ".server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Attachment",

@@ -1,57 +1,142 @@
 """teamlore's memory core: the one async, tenant-scoped API every front-end uses (no chat, mail or MCP)."""
 
-from .boundary import lookup_error, new_reference
-from .config import CoreOptions, CoreSettings, SearchSettings
-from .core import MemoryCore, ProgressCallback, QueryTrace, SearchMode
-from .embedding import DEFAULT_MODEL, Embedder, load_embedder
-from .errors import (
-    ConfigurationError,
-    CredentialDetected,
-    Duplicate,
-    InvalidInput,
-    ModelMismatch,
-    NotFound,
-    PermissionDenied,
-    TeamloreError,
-    TooLarge,
-    Unavailable,
-    UnknownIdentity,
-    error_code,
-)
-from .files import permission_problems
-from .hooks import WebhookInfo, Webhooks, webhook_key
-from .hygiene import redact_secrets
-from .keys import ApiKeyInfo, ApiKeys, Scope, require_scope
-from .ratelimit import RateLimiter
-from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
-from .types import (
-    Actor,
-    Conflict,
-    ExportRecord,
-    Finding,
-    FindingFix,
-    Hit,
-    Importance,
-    Memory,
-    MemoryDraft,
-    MemoryPatch,
-    PossibleConflict,
-    QualityReport,
-    QueryFilters,
-    Reflection,
-    ReflectionPoint,
-    ScoreBreakdown,
-    Severity,
-    Source,
-    Stats,
-    StoreResult,
-    TagCount,
-    TimelineEntry,
-    TrendPoint,
-    check_number,
-    check_text,
-    scrub_text,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .boundary import lookup_error, new_reference
+    from .config import CoreOptions, CoreSettings, SearchSettings
+    from .core import MemoryCore, ProgressCallback, QueryTrace, SearchMode
+    from .embedding import DEFAULT_MODEL, Embedder, load_embedder
+    from .errors import (
+        ConfigurationError,
+        CredentialDetected,
+        Duplicate,
+        InvalidInput,
+        ModelMismatch,
+        NotFound,
+        PermissionDenied,
+        TeamloreError,
+        TooLarge,
+        Unavailable,
+        UnknownIdentity,
+        error_code,
+    )
+    from .files import permission_problems
+    from .hooks import WebhookInfo, Webhooks, webhook_key
+    from .hygiene import redact_secrets
+    from .keys import ApiKeyInfo, ApiKeys, require_scope
+    from .ratelimit import RateLimiter
+    from .tenancy import DEFAULT_TENANT, TenantIdentities, TenantMap, check_tenant
+    from .types import (
+        Actor,
+        Conflict,
+        ExportRecord,
+        Finding,
+        FindingFix,
+        Hit,
+        Importance,
+        Memory,
+        MemoryDraft,
+        MemoryPatch,
+        PossibleConflict,
+        QualityReport,
+        QueryFilters,
+        Reflection,
+        ReflectionPoint,
+        Scope,
+        ScoreBreakdown,
+        Severity,
+        Source,
+        Stats,
+        StoreResult,
+        TagCount,
+        TimelineEntry,
+        TrendPoint,
+        check_number,
+        check_text,
+        scrub_text,
+    )
+
+# Names resolve on first use (PEP 562), so importing one light module of the package, or the
+# package for its settings model, does not pull in every heavy dependency (see teamlore.cli).
+_WHERE = {
+    "lookup_error": ".boundary",
+    "new_reference": ".boundary",
+    "CoreOptions": ".config",
+    "CoreSettings": ".config",
+    "SearchSettings": ".config",
+    "MemoryCore": ".core",
+    "ProgressCallback": ".core",
+    "QueryTrace": ".core",
+    "SearchMode": ".core",
+    "DEFAULT_MODEL": ".embedding",
+    "Embedder": ".embedding",
+    "load_embedder": ".embedding",
+    "ConfigurationError": ".errors",
+    "CredentialDetected": ".errors",
+    "Duplicate": ".errors",
+    "InvalidInput": ".errors",
+    "ModelMismatch": ".errors",
+    "NotFound": ".errors",
+    "PermissionDenied": ".errors",
+    "TeamloreError": ".errors",
+    "TooLarge": ".errors",
+    "Unavailable": ".errors",
+    "UnknownIdentity": ".errors",
+    "error_code": ".errors",
+    "permission_problems": ".files",
+    "WebhookInfo": ".hooks",
+    "Webhooks": ".hooks",
+    "webhook_key": ".hooks",
+    "redact_secrets": ".hygiene",
+    "ApiKeyInfo": ".keys",
+    "ApiKeys": ".keys",
+    "require_scope": ".keys",
+    "RateLimiter": ".ratelimit",
+    "DEFAULT_TENANT": ".tenancy",
+    "TenantIdentities": ".tenancy",
+    "TenantMap": ".tenancy",
+    "check_tenant": ".tenancy",
+    "Actor": ".types",
+    "Conflict": ".types",
+    "ExportRecord": ".types",
+    "Finding": ".types",
+    "FindingFix": ".types",
+    "Hit": ".types",
+    "Importance": ".types",
+    "Memory": ".types",
+    "MemoryDraft": ".types",
+    "MemoryPatch": ".types",
+    "PossibleConflict": ".types",
+    "QualityReport": ".types",
+    "QueryFilters": ".types",
+    "Reflection": ".types",
+    "ReflectionPoint": ".types",
+    "Scope": ".types",
+    "ScoreBreakdown": ".types",
+    "Severity": ".types",
+    "Source": ".types",
+    "Stats": ".types",
+    "StoreResult": ".types",
+    "TagCount": ".types",
+    "TimelineEntry": ".types",
+    "TrendPoint": ".types",
+    "check_number": ".types",
+    "check_text": ".types",
+    "scrub_text": ".types",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_MODEL",

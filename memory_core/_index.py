@@ -24,9 +24,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+
+class _Faiss:
+    """The faiss module, imported on first use: a process that never searches never pays for it."""
+
+    def __getattr__(self, name: str) -> Any:
+        module = importlib.import_module("faiss")
+        globals()["faiss"] = module
+        return getattr(module, name)
+
+
 # faiss's bundled stubs describe its SWIG layer wrongly (remove_ids, SearchParameters*, IndexIDMap
 # attributes): treat the module as untyped instead of scattering ignores.
-faiss: Any = importlib.import_module("faiss")
+faiss: Any = _Faiss()
 
 logger = logging.getLogger(__name__)
 

@@ -48,6 +48,10 @@ class IndexSync:
         self.indexes = self._empty()
         self._lock = anyio.Lock()
         self._limiter = anyio.CapacityLimiter(2)
+        # Loaded by `load` at open, or (a lazy core) by the first call that needs the index.
+        self._ready = anyio.Event()
+        self._loading = False
+        self._clean: IndexSet | None = None  # the snapshot loaded or last written, while unchanged
 
     def _empty(self) -> IndexSet:
         return IndexSet(self._dim, self._model_id, approximate_above=self.settings.search.approximate_above)
@@ -70,24 +74,47 @@ class IndexSync:
     # --- load and snapshot ------------------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Start from the newest snapshot when it fits this database, else from SQL; then catch up."""
+        """Start from the newest snapshot when it fits this database, else from SQL; then catch up.
+
+        Runs once: later calls (and `sync` before it ran) wait for the first."""
+        if self._ready.is_set():
+            return
+        if self._loading:
+            await self._ready.wait()
+            return
+        self._loading = True
+        try:
+            await self._load()
+            self._ready.set()
+        finally:
+            self._loading = False
+
+    @property
+    def loaded(self) -> bool:
+        return self._ready.is_set()
+
+    def needs_snapshot(self) -> bool:
+        """False when the index never loaded, or is still the snapshot it was read from or last wrote."""
+        return self.loaded and not (self.indexes is self._clean and self.indexes.changes_since_snapshot == 0)
+
+    async def _load(self) -> None:
         snapshot = await anyio.to_thread.run_sync(self._read_snapshot)
         if snapshot is not None:
             async with self._db.read() as conn:
                 max_seq = (await conn.execute(sa.select(sa.func.max(change_table.c.seq)))).scalar_one() or 0
             if snapshot.seq <= max_seq:
-                self.indexes = snapshot
+                self.indexes = self._clean = snapshot
             else:
                 logger.warning(
                     "index snapshot is ahead of the database (seq %d > %d); rebuilding", snapshot.seq, max_seq
                 )
         if self.indexes is not snapshot:
-            await self.rebuild_all()
-        await self.sync()
+            await self._rebuild_all()
+        await self._catch_up()
         drifted = await self.drifted_tenants()
         for tenant in drifted:
             logger.warning("index of tenant %s disagrees with the database; rebuilding it", tenant)
-            await self.rebuild_tenant(tenant)
+            await self._rebuild_tenant(tenant)
 
     def _read_snapshot(self) -> IndexSet | None:
         current = self.settings.index_dir / "CURRENT"
@@ -136,10 +163,12 @@ class IndexSync:
             return target
 
         try:
-            return await anyio.to_thread.run_sync(write)
+            written = await anyio.to_thread.run_sync(write)
         except OSError as exc:
             logger.warning("could not write the index snapshot: %s", exc)
             return None
+        self._clean = indexes
+        return written
 
     async def prune_changes(self, older_than: timedelta | None = None) -> int:
         """See `MemoryCore.prune_changes`."""
@@ -178,6 +207,10 @@ class IndexSync:
 
     async def sync(self) -> int:
         """See `MemoryCore.sync`."""
+        await self.load()
+        return await self._catch_up()
+
+    async def _catch_up(self) -> int:
         async with self._lock:
             async with self._db.read() as conn:
                 changes = (
@@ -242,6 +275,10 @@ class IndexSync:
     # --- rebuilding -------------------------------------------------------------------------------------
 
     async def rebuild_all(self) -> None:
+        await self.load()
+        await self._rebuild_all()
+
+    async def _rebuild_all(self) -> None:
         async with self._db.read() as conn:
             await self._rebuild_from(conn)
 
@@ -253,6 +290,10 @@ class IndexSync:
         self.indexes = fresh
 
     async def rebuild_tenant(self, tenant: str) -> None:
+        await self.load()
+        await self._rebuild_tenant(tenant)
+
+    async def _rebuild_tenant(self, tenant: str) -> None:
         async with self._lock, self._db.read() as conn:
             self.indexes.tenants[tenant] = TenantIndex(self._dim)
             await self._fill(conn, self.indexes, tenant)

@@ -43,7 +43,7 @@ from ._schema import (
 from ._store import MemoryWriter
 from ._transfer import export_records, import_records, reindex_all
 from .config import CoreSettings
-from .embedding import Embedder, MicroBatcher, load_embedder
+from .embedding import Embedder, MicroBatcher, load_embedder, warm_up
 from .errors import ConfigurationError, InvalidInput, ModelMismatch, TooLarge
 from .tenancy import check_tenant
 from .types import (
@@ -111,8 +111,13 @@ class MemoryCore:
         *,
         embedder: Embedder | None = None,
         allow_model_mismatch: bool = False,
+        lazy: bool = False,
     ) -> MemoryCore:
         """Open (and create) the database, load the embedder, and bring the vector index in step.
+
+        `lazy=True` defers loading the model and the vector index (FAISS, snapshot, catch-up) to the
+        first call that needs each: for short-lived processes such as one CLI command, where `get` or
+        `tags` need neither. A server opens eagerly, so its first request pays for nothing.
 
         Raises:
             ModelMismatch: the database was built with another model (unless allow_model_mismatch).
@@ -146,7 +151,14 @@ class MemoryCore:
             await db.dispose()
             raise ConfigurationError(f"cannot open the memory database ({db.dialect}): {exc}") from exc
         core = cls(settings, db, embedder, keyword, database_id)
-        await core._index.load()
+        if not lazy:
+            try:
+                async with anyio.create_task_group() as tg:  # the model loads while the index does
+                    tg.start_soon(anyio.to_thread.run_sync, warm_up, embedder)
+                    tg.start_soon(core._index.load)
+            except BaseException:
+                await db.dispose()
+                raise
         return core
 
     @staticmethod
@@ -180,7 +192,8 @@ class MemoryCore:
         with anyio.CancelScope(shield=True):
             try:
                 await self._log.flush(force=True)
-                await self.snapshot()
+                if self._index.needs_snapshot():
+                    await self.snapshot()
             except Exception:
                 logger.exception("could not flush or snapshot while closing")
             await self._db.dispose()

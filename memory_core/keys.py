@@ -9,7 +9,6 @@ import logging
 import re
 import secrets
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -20,7 +19,7 @@ from ._db import from_db_time, to_db_time, utcnow
 from ._schema import api_key_table, meta_table
 from .errors import InvalidInput, PermissionDenied, Unavailable, UnknownIdentity
 from .tenancy import check_tenant
-from .types import Actor
+from .types import Actor, Scope
 
 if TYPE_CHECKING:
     from .core import MemoryCore
@@ -36,30 +35,6 @@ KEY_PREFIX = "tlk_"
 _KEY_SHAPE = re.compile(r"^tlk_([0-9a-f]{8})_([A-Za-z0-9_-]{20,128})$")
 # Writing last_used_at on every request would put a database write on every MCP call.
 _LAST_USED_GRANULARITY = timedelta(minutes=1)
-
-
-class Scope(StrEnum):
-    """What a key may do; each scope includes the ones before it: read < write < admin.
-
-    read: query, get, list, reflect without saving, quality report without saving.
-    write: also store, reflect and save, and delete the memories this key stored.
-    admin: also delete anyone's memory.
-    """
-
-    READ = "read"
-    WRITE = "write"
-    ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    def allows(self, needed: Scope) -> bool:
-        """True when this scope includes `needed`."""
-        return self.rank >= needed.rank
-
-
-_RANK = {Scope.READ: 0, Scope.WRITE: 1, Scope.ADMIN: 2}
 
 
 def require_scope(scope: Scope, needed: Scope, action: str) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "QueryFilters",
     "Reflection",
     "ReflectionPoint",
+    "Scope",
     "ScoreBreakdown",
     "Severity",
     "Source",
@@ -513,3 +514,27 @@ class QualityReport(BaseModel):
     created_at: datetime
     findings: tuple[Finding, ...]
     trend: tuple[TrendPoint, ...]
+
+
+class Scope(StrEnum):
+    """What a key may do; each scope includes the ones before it: read < write < admin.
+
+    read: query, get, list, reflect without saving, quality report without saving.
+    write: also store, reflect and save, and delete the memories this key stored.
+    admin: also delete anyone's memory.
+    """
+
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def allows(self, needed: Scope) -> bool:
+        """True when this scope includes `needed`."""
+        return self.rank >= needed.rank
+
+
+_RANK = {Scope.READ: 0, Scope.WRITE: 1, Scope.ADMIN: 2}

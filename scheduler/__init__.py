@@ -1,12 +1,53 @@
 """The scheduler: quality alerts, digests, the expiry sweep and index snapshots, posted to chat."""
 
-from .alerts import AlertState, Assessment, assess, next_state
-from .config import AlertsSettings
-from .jobs import JobRuntime, run_digest, run_expiry_sweep, run_quality_check, run_snapshot
-from .message import Delivery, Notification, Section
-from .notifiers import Notifier, build_notifiers, notify_all, sign
-from .runner import SchedulerHandle, run_scheduler
-from .store import SchedulerStore, sync_database_url
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .alerts import AlertState, Assessment, assess, next_state
+    from .config import AlertsSettings
+    from .jobs import JobRuntime, run_digest, run_expiry_sweep, run_quality_check, run_snapshot
+    from .message import Delivery, Notification, Section
+    from .notifiers import Notifier, build_notifiers, notify_all, sign
+    from .runner import SchedulerHandle, run_scheduler
+    from .store import SchedulerStore, sync_database_url
+
+# Names resolve on first use (PEP 562), so importing one light module of the package, or the
+# package for its settings model, does not pull in every heavy dependency (see teamlore.cli).
+_WHERE = {
+    "AlertState": ".alerts",
+    "Assessment": ".alerts",
+    "assess": ".alerts",
+    "next_state": ".alerts",
+    "AlertsSettings": ".config",
+    "JobRuntime": ".jobs",
+    "run_digest": ".jobs",
+    "run_expiry_sweep": ".jobs",
+    "run_quality_check": ".jobs",
+    "run_snapshot": ".jobs",
+    "Delivery": ".message",
+    "Notification": ".message",
+    "Section": ".message",
+    "Notifier": ".notifiers",
+    "build_notifiers": ".notifiers",
+    "notify_all": ".notifiers",
+    "sign": ".notifiers",
+    "SchedulerHandle": ".runner",
+    "run_scheduler": ".runner",
+    "SchedulerStore": ".store",
+    "sync_database_url": ".store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AlertState",

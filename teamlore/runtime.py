@@ -158,7 +158,7 @@ async def check(settings: Settings) -> dict[str, Any]:
     checks: list[dict[str, Any]] = [{"name": "settings", "ok": True, "detail": "valid"}]
     frontends: list[dict[str, Any]] = []
     try:
-        core = await MemoryCore.open(settings.core_settings())
+        core = await MemoryCore.open(settings.core_settings(), lazy=True)
     except TeamloreError as exc:
         checks.append({"name": "database", "ok": False, "detail": str(exc)})
         return {"ok": False, "checks": checks, "frontends": frontends}
@@ -190,6 +190,6 @@ async def check(settings: Settings) -> dict[str, Any]:
                 "detail": "; ".join(loose) if loose else "data directory 0700, files 0600",
             }
         )
-        plan = build_plan(core, settings, set(PARTS))
+        plan = build_plan(core, settings, set(PARTS), describe_only=True)
         frontends = [{"name": f.name, "enabled": f.enabled, "why": f.why} for f in plan.frontends]
     return {"ok": all(c["ok"] for c in checks), "checks": checks, "frontends": frontends}

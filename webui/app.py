@@ -32,7 +32,7 @@ class WebUI:
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
         starlette = Starlette(routes=routes, exception_handlers={HTTPException: self.frame.http_error})
-        self.app: ASGIApp = SecurityHeaders(starlette)
+        self.app: ASGIApp = SecurityHeaders(starlette, settings.max_form_bytes)
 
     async def secret(self) -> bytes:
         """The session signing secret (shared through the database by every process)."""

@@ -25,13 +25,16 @@ def routes(ui: Frame) -> list[BaseRoute]:
         # A random value in an HttpOnly cookie and its MAC in the form: a sign-in CSRF token.
         value = request.cookies.get(ui.signin_cookie) or secrets.token_urlsafe(16)
         template = "link.html" if token is not None else "signin.html"
+        # After a failed attempt the page to return to comes from the form, not the query string.
+        asked = (await ui.form(request)).get("next") if request.method == "POST" else None
+        back = str(asked) if asked else request.query_params.get("next")
         response = ui.render(
             request,
             None,
             template,
             status,
             csrf=csrf_for(await ui.secret(), value),
-            next=safe_next(request.query_params.get("next") or request.query_params.get("then")),
+            next=safe_next(back),
             why=SIGNIN_REASONS.get(request.query_params.get("why", "")),
             error=error,
             token=token,

@@ -22,6 +22,9 @@ class WebSettings(BaseModel):
         le=1000,
         description="Sign-in attempts one client address may make per minute (per process).",
     )
+    max_form_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest form a page accepts (bytes); a larger one is refused."
+    )
     page_size: int = Field(20, ge=5, le=200, description="Memories per page of the recent list.")
     link_minutes: int = Field(
         15,

@@ -12,6 +12,7 @@ from memory_core import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    TooLarge,
     Unavailable,
     UnknownIdentity,
     lookup_error,
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 # Looked up along the exception's MRO (`memory_core.lookup_error`): the most specific entry wins.
 _TABLE: dict[type[BaseException], tuple[int, str, Callable[[Any], str]]] = {
     InvalidInput: (422, "That did not work", lambda e: f"{e}"),
+    TooLarge: (413, "Too large", lambda e: f"{e}"),
     NotFound: (404, "Not found", lambda e: f"No memory #{e.memory_id}."),
     Duplicate: (409, "Already remembered", lambda e: f"Already remembered as #{e.existing_id}."),
     UnknownIdentity: (401, "Sign in again", lambda e: f"{e}"),

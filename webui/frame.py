@@ -27,6 +27,7 @@ from memory_core import (
     MemoryCore,
     PermissionDenied,
     Scope,
+    TooLarge,
     UnknownIdentity,
     require_scope,
 )
@@ -37,7 +38,16 @@ from .notices import notice_text
 from .ratelimit import SignInLimiter
 from .sessions import csrf_for, read_session, sign_session
 
-__all__ = ["SECURITY_HEADERS", "SIGNIN_REASONS", "Frame", "SecurityHeaders", "SignIn", "Viewer", "safe_next"]
+__all__ = [
+    "SECURITY_HEADERS",
+    "SIGNIN_REASONS",
+    "BodyTooLarge",
+    "Frame",
+    "SecurityHeaders",
+    "SignIn",
+    "Viewer",
+    "safe_next",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -117,17 +127,32 @@ def _safe_url(value: str | None) -> str | None:
     return None
 
 
-class SecurityHeaders:
-    """Adds SECURITY_HEADERS (and no-store: pages show private memory) to every response of the app."""
+class BodyTooLarge(Exception):
+    """A request body over `WebSettings.max_form_bytes`."""
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS (and no-store: pages show private memory) to every response of the app,
+    and caps request bodies: a form is read into memory, so an endless one must not be."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
         self.app = app
+        self.max_body = max_body
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         static = scope["path"].startswith("/static/")
+        seen = 0
+
+        async def capped() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body:
+                raise BodyTooLarge(f"the form is over {self.max_body:,} bytes")
+            return message
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -138,7 +163,7 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        await self.app(scope, capped, with_headers)
 
 
 class Frame:
@@ -255,6 +280,8 @@ class Frame:
     async def form(self, request: Request) -> FormData:
         try:
             return await request.form()
+        except BodyTooLarge as exc:
+            raise TooLarge(f"{exc}: shorten the text", limit=self.settings.max_form_bytes, size=0) from exc
         except Exception as exc:  # a malformed multipart body is the sender's fault
             raise InvalidInput("the form could not be read; send it again") from exc
 

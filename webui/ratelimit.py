@@ -11,7 +11,11 @@ _MAX_CLIENTS = 10_000  # a flood of addresses must not grow the table without bo
 
 
 class SignInLimiter:
-    """`take(client)` is 0 when an attempt may go ahead, else the seconds to wait."""
+    """`take(client)` is 0 when an attempt may go ahead, else the seconds to wait.
+
+    Not `memory_core.RateLimiter`: that one is keyed by API key id, a set the database bounds; client
+    addresses come from anyone, so this one forgets idle clients when the table grows large.
+    """
 
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._rate = per_minute / 60.0

@@ -6,13 +6,43 @@ await run_socket_mode(bot.app, app_token)        # Socket Mode: until cancelled
 await bot.aclose()                               # on shutdown: finish acknowledged work
 """
 
-from .app import SlackBot, create_app
-from .blocks import message_for
-from .config import SlackCommands, SlackSettings
-from .errors import reply_for
-from .http import slack_routes
-from .socket_mode import run_socket_mode
-from .text import escape, slack_to_plain
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import SlackBot, create_app
+    from .blocks import message_for
+    from .config import SlackCommands, SlackSettings
+    from .errors import reply_for
+    from .http import slack_routes
+    from .socket_mode import run_socket_mode
+    from .text import escape, slack_to_plain
+
+# Names resolve on first use (PEP 562), so importing one light module of the package, or the
+# package for its settings model, does not pull in every heavy dependency (see teamlore.cli).
+_WHERE = {
+    "SlackBot": ".app",
+    "create_app": ".app",
+    "message_for": ".blocks",
+    "SlackCommands": ".config",
+    "SlackSettings": ".config",
+    "reply_for": ".errors",
+    "slack_routes": ".http",
+    "run_socket_mode": ".socket_mode",
+    "escape": ".text",
+    "slack_to_plain": ".text",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "SlackBot",

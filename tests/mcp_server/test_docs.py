@@ -9,7 +9,7 @@ from mcp import Client
 from typer.main import get_command
 
 from mcp_server import McpSettings
-from teamlore.cli_keys import build_keys_app
+from teamlore.cli.keys import build_keys_app
 
 from .conftest import REPO
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.main import get_command
 
 from scheduler import AlertsSettings
-from teamlore.cli_alerts import build_alerts_app
+from teamlore.cli.alerts import build_alerts_app
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "scheduler.md"
 START, END = "<!-- scheduler-settings:start -->", "<!-- scheduler-settings:end -->"

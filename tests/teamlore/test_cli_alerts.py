@@ -16,7 +16,7 @@ from memory_core import MemoryCore
 from memory_core.testing import draft, open_test_core
 from scheduler import AlertsSettings
 from scheduler.notifiers import SIGNATURE_HEADER, sign
-from teamlore.cli_alerts import build_alerts_app
+from teamlore.cli.alerts import build_alerts_app
 from tests.scheduler.conftest import DISCORD_HOOK, SECRET, SLACK_API, SLACK_HOOK, WEBHOOK, all_notifiers
 
 runner = CliRunner()
@@ -105,3 +105,27 @@ def test_alerts_run_other_jobs(tmp_path: Path, job: str) -> None:
     result = runner.invoke(app_for(AlertsSettings(), tmp_path), ["run", job])
     assert result.exit_code == 0, result.output
     assert ("expiry sweep of default: 0 expired" if job == "expiry" else "index snapshot") in result.stdout
+
+
+def test_alerts_run_links_to_the_web_app_with_a_public_url(
+    tmp_path: Path, respx_mock: respx.MockRouter
+) -> None:
+    import anyio
+
+    async def seed() -> None:
+        async with open_test_core(tmp_path) as core:
+            await core.store("default", draft("Standup moved to 9:45.", tags=("team",)))
+
+    anyio.run(seed)
+    hook = respx_mock.post(WEBHOOK).mock(return_value=httpx.Response(200))
+    settings = AlertsSettings(webhook_url=WEBHOOK, webhook_secret=SECRET, log_alerts=False)
+    app = build_alerts_app(
+        lambda: open_test_core(tmp_path), lambda: settings, lambda: "https://lore.example.com"
+    )
+    result = runner.invoke(app, ["run", "digest"])
+    assert result.exit_code == 0, result.output
+    links = json.loads(hook.calls.last.request.content)["links"]
+    assert [link["url"] for link in links] == [
+        "https://lore.example.com/recent",
+        "https://lore.example.com/quality",
+    ]

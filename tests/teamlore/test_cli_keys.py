@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from memory_core import ApiKeys, MemoryCore, UnknownIdentity
 from memory_core.testing import open_test_core
-from teamlore.cli_keys import build_keys_app
+from teamlore.cli.keys import build_keys_app
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 
 import httpx
 import pytest
@@ -98,7 +99,11 @@ def test_readyz_shows_each_enabled_frontend(tmp_path) -> None:  # type: ignore[n
         assert set(first) == {"web", "mcp-http", "webhooks", "webui", "scheduler"}
         assert all(state["up"] for state in first.values()), first
         assert first["webhooks"]["last_activity"] is None  # probes are not activity
-        assert first["scheduler"]["last_activity"] is not None  # it logged its election
+        deadline = time.monotonic() + 30
+        while first["scheduler"]["last_activity"] is None:  # until it has logged its election
+            assert time.monotonic() < deadline, first
+            time.sleep(0.1)
+            first = httpx.get(f"{served.url}/readyz").json()["frontends"]
 
         auth = {"Authorization": f"Bearer {keys['writer']}"}
         assert (

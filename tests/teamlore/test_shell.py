@@ -7,7 +7,7 @@ import io
 import pytest
 
 from memory_core import Actor, MemoryCore
-from teamlore.shell import run_shell
+from teamlore.cli.shell import run_shell
 
 pytestmark = pytest.mark.anyio
 

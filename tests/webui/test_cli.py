@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from memory_core import MemoryCore
 from memory_core.testing import open_test_core
-from teamlore.cli_web import build_web_app
+from teamlore.cli.web import build_web_app
 from webui import WebSettings
 
 from .conftest import csrf_of, make_web

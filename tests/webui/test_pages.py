@@ -11,7 +11,7 @@ from markupsafe import escape
 from memory_core import Importance, MemoryCore, MemoryPatch, Scope, Source
 from memory_core.testing import draft
 
-from .conftest import Web, make_web, post
+from .conftest import Web, csrf_of, make_web, post
 
 pytestmark = pytest.mark.anyio
 
@@ -287,6 +287,79 @@ async def test_unknown_pages_and_the_other_parts_of_the_server(web: Web) -> None
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         assert (await client.get("/")).headers["location"] == "/search"
         assert (await client.get("/static/style.css")).headers["content-type"].startswith("text/css")
+
+
+# Every page a GET reaches, and what each scope gets there (200 shown, 403 refused).
+PAGES = {
+    "/search": (200, 200, 200),
+    "/search?q=fact": (200, 200, 200),
+    "/recent": (200, 200, 200),
+    "/tags": (200, 200, 200),
+    "/stats": (200, 200, 200),
+    "/memories/1": (200, 200, 200),
+    "/quality": (200, 200, 200),
+    "/reflect": (200, 200, 200),
+    "/reflect?topic=fact": (200, 200, 200),
+    "/store": (403, 200, 200),
+    "/memories/1/edit": (403, 403, 200),  # the writer's key did not store #1
+    "/memories/1/forget": (403, 403, 200),
+    "/admin/audit": (403, 403, 200),
+    "/admin/keys": (403, 403, 200),
+}
+
+
+@pytest.mark.parametrize("scope", [Scope.READ, Scope.WRITE, Scope.ADMIN])
+async def test_every_page_for_every_scope(web: Web, scope: Scope) -> None:
+    await web.core.store("default", draft("A fact for every page"))
+    async with await web.signed_in(scope) as client:
+        for url, statuses in PAGES.items():
+            page = await client.get(url)
+            expected = statuses[[Scope.READ, Scope.WRITE, Scope.ADMIN].index(scope)]
+            assert page.status_code == expected, (url, scope, page.text[-400:])
+            assert page.headers["content-type"].startswith("text/html")
+            assert "<main" in page.text
+    async with web.client() as anonymous:
+        for url in PAGES:
+            assert (await anonymous.get(url)).status_code == 303, url
+
+
+async def test_too_long_text_and_too_large_forms(web: Web) -> None:
+    async with await web.signed_in(Scope.WRITE) as client:
+        long = await post(client, "/store", "/store", {"text": "word " * 5000})
+        assert long.status_code == 422 and 'id="e-text"' in long.text and "characters" in long.text
+        huge = await post(client, "/store", "/store", {"text": "x" * 2_000_000})
+        assert huge.status_code == 413 and "over 1,048,576 bytes" in huge.text
+        page = await client.get("/signin")
+        too_big = await client.post("/signin", data={"key": "k" * 2_000_000, "csrf": csrf_of(page.text)})
+        assert too_big.status_code == 413
+    assert await web.core.recent("default") == []
+
+
+async def test_unexpected_and_transient_errors_become_pages(
+    web: Web, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from memory_core import Unavailable
+
+    async with await web.signed_in(Scope.READ) as client:
+
+        async def broken(*_args: object, **_kwargs: object) -> None:
+            raise RuntimeError("a bug with a secret detail")
+
+        monkeypatch.setattr(web.core, "stats", broken)
+        with caplog.at_level("ERROR", logger="webui.errors"):
+            page = await client.get("/stats")
+        assert page.status_code == 500 and "a secret detail" not in page.text
+        ref = re.search(r"Something went wrong \(ref ([0-9a-f]{6})\)\.", page.text)
+        assert ref and ref.group(1) in caplog.text
+
+        async def busy(*_args: object, **_kwargs: object) -> None:
+            raise Unavailable("the memory database is busy")
+
+        monkeypatch.setattr(web.core, "list_tags", busy)
+        page = await client.get("/tags")
+        assert page.status_code == 503 and "Memory is busy, try again in a minute." in page.text
+        wrong_method = await client.post("/search")
+        assert wrong_method.status_code == 405 and "<main" in wrong_method.text
 
 
 async def test_store_warns_of_a_probable_contradiction_and_takes_supersedes(web: Web) -> None:

@@ -21,6 +21,10 @@ async def test_pages_need_a_session_and_come_back_after_sign_in(web: Web) -> Non
         assert asked.headers["location"] == "/signin?next=%2Frecent%3Fpage%3D2"
         page = await client.get(asked.headers["location"])
         assert 'name="next" value="/recent?page=2"' in page.text
+        wrong = await client.post(
+            "/signin", data={"key": "nonsense", "csrf": csrf_of(page.text), "next": "/recent?page=2"}
+        )
+        assert wrong.status_code == 401 and 'name="next" value="/recent?page=2"' in wrong.text
         done = await client.post(
             "/signin",
             data={"key": await web.key(Scope.READ), "csrf": csrf_of(page.text), "next": "/recent?page=2"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -172,3 +173,31 @@ def test_keyboard_labels_and_a_phone_in_dark_mode(browser, server: Server) -> No
         shot(page, "search-phone-dark", full_page=False)
     finally:
         context.close()
+
+
+CONTRAST = (Path(__file__).with_name("contrast.js")).read_text()
+
+
+def test_text_contrast_meets_wcag_aa_in_light_and_dark(browser, server: Server) -> None:  # type: ignore[no-untyped-def]
+    for scheme in ("light", "dark"):
+        context = browser.new_context(base_url=server.url, color_scheme=scheme)
+        page = context.new_page()
+        try:
+            sign_in(page, server.keys["admin"])
+            stored = _store(
+                page, f"Contrast check in {scheme} mode: the coffee machine is descaled on Fridays"
+            )
+            for url in (
+                "/search?q=coffee+machine",
+                "/quality",
+                "/admin/keys",
+                f"/memories/{stored}",
+                "/nope",
+            ):
+                page.goto(url)
+                measured = page.evaluate(CONTRAST)
+                assert len(measured) > 10, measured  # the check saw the page's text
+                low = [(what, round(r, 2)) for what, r in measured if r < 4.5]
+                assert low == [], (scheme, url, low)
+        finally:
+            context.close()

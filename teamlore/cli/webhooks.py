@@ -7,21 +7,19 @@ import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import anyio
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from memory_core import DEFAULT_TENANT, MemoryCore, TeamloreError, WebhookInfo, Webhooks
+from . import runner
+from .runner import DEFAULT_TENANT, err, out
+
+if TYPE_CHECKING:
+    from memory_core import MemoryCore, WebhookInfo, Webhooks
 
 __all__ = ["build_webhooks_app"]
 
 T = TypeVar("T")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 
 def _info_json(info: WebhookInfo) -> dict[str, Any]:
@@ -32,10 +30,16 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
+def _webhook_key() -> bytes:
+    return runner.load().webhook_key()
+
+
 def build_webhooks_app(
-    open_core: Callable[[], AbstractAsyncContextManager[MemoryCore]], load_key: Callable[[], bytes]
+    open_core: Callable[[], AbstractAsyncContextManager[MemoryCore]] = runner.open_core,
+    load_key: Callable[[], bytes] = _webhook_key,
 ) -> typer.Typer:
-    """The `webhooks` sub-app; every command opens the core and the webhook key it is given."""
+    """The `webhooks` sub-app; every command opens the core and the webhook key it is given (default:
+    the settings')."""
     app = typer.Typer(
         name="webhooks",
         help="Signed webhooks at POST /hooks/NAME: each has its own secret and tenant.",
@@ -44,14 +48,12 @@ def build_webhooks_app(
 
     def run(work: Callable[[Webhooks], Awaitable[T]]) -> T:
         async def main() -> T:
+            from memory_core import Webhooks
+
             async with open_core() as core:
                 return await work(Webhooks(core, load_key()))
 
-        try:
-            return anyio.run(main)
-        except TeamloreError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from exc
+        return runner.run(main)
 
     @app.command("create")
     def create(
@@ -89,6 +91,8 @@ def build_webhooks_app(
         if not infos:
             err.print("No webhooks yet: teamlore webhooks create NAME --tenant T")
             return
+        from rich.table import Table
+
         table = Table("name", "tenant", "created", "last used", "status")
         for i in infos:
             status = f"revoked {_when(i.revoked_at)}" if i.revoked_at else "active"

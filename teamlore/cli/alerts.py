@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import logging
-import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import anyio
-import httpx
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from memory_core import DEFAULT_TENANT, MemoryCore, TeamloreError, new_reference
-from scheduler import AlertsSettings, Delivery, JobRuntime, SchedulerStore, build_notifiers
-from scheduler.alerts import check_notification
-from scheduler.jobs import run_digest, run_expiry_sweep, run_quality_check, run_snapshot
-from scheduler.lease import LEASE_NAME
-from scheduler.notifiers import notify_all
-from scheduler.runner import build_scheduler
+from . import runner
+from .runner import DEFAULT_TENANT, JsonOption, TenantOption, err, out, print_json
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from memory_core import MemoryCore
+    from scheduler import AlertsSettings, Delivery, JobRuntime
 
 __all__ = ["Job", "build_alerts_app"]
 
-logger = logging.getLogger("teamlore.cli.alerts")
-
-OpenCore = Callable[[], AbstractAsyncContextManager[MemoryCore]]
-LoadSettings = Callable[[], AlertsSettings]
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
-TenantOption = Annotated[str, typer.Option("--tenant", help="Tenant to act in.", envvar="TEAMLORE_TENANT")]
+OpenCore = Callable[[], AbstractAsyncContextManager["MemoryCore"]]
+LoadSettings = Callable[[], "AlertsSettings"]
 
 _T = TypeVar("_T")
 
@@ -45,11 +34,6 @@ class Job(StrEnum):
     snapshot = "snapshot"
 
 
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
-    sys.stdout.flush()
-
-
 def _deliveries_json(deliveries: list[Delivery]) -> list[dict[str, Any]]:
     return [
         {"notifier": d.notifier, "ok": d.ok, "attempts": d.attempts, "status": d.status, "error": d.error}
@@ -58,6 +42,8 @@ def _deliveries_json(deliveries: list[Delivery]) -> list[dict[str, Any]]:
 
 
 def _deliveries_table(deliveries: list[Delivery]) -> Table:
+    from rich.table import Table
+
     table = Table("notifier", "result", "attempts", "detail")
     for d in deliveries:
         result = "[green]ok[/green]" if d.ok else "[red]failed[/red]"
@@ -66,9 +52,24 @@ def _deliveries_table(deliveries: list[Delivery]) -> Table:
     return table
 
 
-def build_alerts_app(open_core: OpenCore, load_settings: LoadSettings) -> typer.Typer:
+def _alerts_settings() -> AlertsSettings:
+    return runner.load().alerts
+
+
+def _public_url() -> str | None:
+    from ..settings import load_settings
+
+    return load_settings().http.public_url
+
+
+def build_alerts_app(
+    open_core: OpenCore = runner.open_core,
+    load_settings: LoadSettings = _alerts_settings,
+    web_url: Callable[[], str | None] = _public_url,
+) -> typer.Typer:
     """The `alerts` sub-app. `load_settings` returns the TEAMLORE_ALERTS__ section; `open_core` opens
-    the core (only `run` and `status` need it: `test` talks to the notifiers alone)."""
+    the core (only `run` and `status` need it: `test` talks to the notifiers alone); `web_url` is
+    TEAMLORE_HTTP__PUBLIC_URL, so what `run` posts links to the web app as the scheduler's posts do."""
     app = typer.Typer(
         name="alerts",
         help="Quality alerts and digests: test the notifiers, run a job now, show the schedule.",
@@ -76,29 +77,24 @@ def build_alerts_app(open_core: OpenCore, load_settings: LoadSettings) -> typer.
         pretty_exceptions_enable=False,
         add_completion=False,
     )
-    out = Console(soft_wrap=True)
-    err = Console(stderr=True, soft_wrap=True)
 
     def run(work: Callable[[AlertsSettings], Awaitable[_T]]) -> _T:
-        try:
-            settings = load_settings()
-            return anyio.run(work, settings)
-        except TeamloreError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from exc
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            reference = new_reference()
-            logger.exception("unexpected error (ref %s)", reference)
-            err.print(f"[red]error:[/red] something went wrong (ref {reference})", highlight=False)
-            raise typer.Exit(1) from exc
+        async def main() -> _T:
+            return await work(load_settings())
+
+        return runner.run(main)
 
     @app.command("test")
     def test_alert(as_json: JsonOption = False) -> None:
         """Send a test alert to every configured notifier and report each result (exit 1 if one failed)."""
 
         async def work(settings: AlertsSettings) -> list[Delivery]:
+            import httpx
+
+            from scheduler import build_notifiers
+            from scheduler.alerts import check_notification
+            from scheduler.notifiers import notify_all
+
             async with httpx.AsyncClient(timeout=settings.http_timeout_seconds) as client:
                 notifiers = build_notifiers(settings, client)
                 if not notifiers:
@@ -115,7 +111,7 @@ def build_alerts_app(open_core: OpenCore, load_settings: LoadSettings) -> typer.
             )
             raise typer.Exit(2)
         if as_json:
-            _print_json(_deliveries_json(deliveries))
+            print_json(_deliveries_json(deliveries))
         else:
             out.print(_deliveries_table(deliveries))
             if [d.notifier for d in deliveries] == ["log"]:
@@ -132,6 +128,10 @@ def build_alerts_app(open_core: OpenCore, load_settings: LoadSettings) -> typer.
         """Run one scheduler job now, in this process (the alert state is shared: nothing repeats)."""
 
         async def work(settings: AlertsSettings) -> dict[str, Any]:
+            import httpx
+
+            from scheduler import JobRuntime, SchedulerStore, build_notifiers
+
             async with (
                 open_core() as core,
                 httpx.AsyncClient(timeout=settings.http_timeout_seconds) as client,
@@ -139,17 +139,20 @@ def build_alerts_app(open_core: OpenCore, load_settings: LoadSettings) -> typer.
                 store = SchedulerStore.for_async_url(core.settings.resolved_database_url)
                 try:
                     await store.create()
-                    runtime = JobRuntime(core, settings, build_notifiers(settings, client), store)
+                    notifiers = build_notifiers(settings, client)
+                    runtime = JobRuntime(core, settings, notifiers, store, web_url=web_url())
                     return await _run_job(runtime, job, tenant)
                 finally:
                     await store.dispose()
 
         result = run(work)
         if as_json:
-            _print_json(result)
+            print_json(result)
             return
         out.print(result["summary"], highlight=False)
         if result["deliveries"]:
+            from scheduler import Delivery
+
             out.print(
                 _deliveries_table(
                     [Delivery(event=job.value, tenant=tenant, **d) for d in result["deliveries"]]
@@ -161,6 +164,12 @@ def build_alerts_app(open_core: OpenCore, load_settings: LoadSettings) -> typer.
         """Show the persisted schedule (next runs), which process leads, and the latest deliveries."""
 
         async def work(settings: AlertsSettings) -> dict[str, Any]:
+            import anyio
+
+            from scheduler import SchedulerStore
+            from scheduler.lease import LEASE_NAME
+            from scheduler.runner import build_scheduler
+
             async with open_core() as core:
                 store = SchedulerStore.for_async_url(core.settings.resolved_database_url)
                 try:
@@ -183,8 +192,10 @@ def build_alerts_app(open_core: OpenCore, load_settings: LoadSettings) -> typer.
 
         result = run(work)
         if as_json:
-            _print_json(result)
+            print_json(result)
             return
+        from rich.table import Table
+
         out.print(f"leader: {result['leader'] or 'none (no scheduler is running)'}", highlight=False)
         jobs = Table("job", "schedule", "next run")
         for j in result["jobs"]:
@@ -206,6 +217,8 @@ def build_alerts_app(open_core: OpenCore, load_settings: LoadSettings) -> typer.
 
 
 async def _run_job(runtime: JobRuntime, job: Job, tenant: str) -> dict[str, Any]:
+    from scheduler.jobs import run_digest, run_expiry_sweep, run_quality_check, run_snapshot
+
     now = datetime.now(UTC)
     deliveries: list[Delivery] = []
     if job is Job.quality:

@@ -6,24 +6,36 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import anyio
 import typer
-from rich.console import Console
 
-from memory_core import DEFAULT_TENANT, ApiKeyInfo, ApiKeys, Scope, TeamloreError
-from webui import WebSettings, sign_link
+from memory_core import Scope
 
-from .cli_keys import OpenCore
+from . import runner
+from .keys import OpenCore
+from .runner import DEFAULT_TENANT, err
+
+if TYPE_CHECKING:
+    from memory_core import ApiKeyInfo
+    from webui import WebSettings
 
 __all__ = ["build_web_app"]
 
-err = Console(stderr=True, soft_wrap=True)
+
+def _public_url() -> str:
+    http = runner.load().http
+    return http.public_url or f"http://{http.host}:{http.port}"
+
+
+def _web_settings() -> WebSettings:
+    return runner.load().web
 
 
 def build_web_app(
-    open_core: OpenCore, base_url: Callable[[], str], web: Callable[[], WebSettings]
+    open_core: OpenCore = runner.open_core,
+    base_url: Callable[[], str] = _public_url,
+    web: Callable[[], WebSettings] = _web_settings,
 ) -> typer.Typer:
     """The `web` sub-app; `base_url` is where people reach the server (the public URL, or host:port)."""
     app = typer.Typer(name="web", help="The web app at / of `teamlore serve`.", no_args_is_help=True)
@@ -46,21 +58,21 @@ def build_web_app(
         The link makes an API key of its own (named after the person); `teamlore keys revoke` on that
         key ends the sessions it opened.
         """
-        minutes = web().link_minutes
 
-        async def work() -> tuple[ApiKeyInfo, str]:
+        async def work() -> tuple[ApiKeyInfo, str, int, str]:
+            from memory_core import ApiKeys
+            from webui import sign_link
+
+            minutes = web().link_minutes
             async with open_core() as core:
                 keys = ApiKeys(core)
                 _secret, info = await keys.create(tenant, scope, name or "web sign-in link")
                 expires = int(time.time()) + minutes * 60
-                return info, sign_link(await keys.signing_secret("web-session"), info.id, expires)
+                token = sign_link(await keys.signing_secret("web-session"), info.id, expires)
+            return info, token, minutes, base_url()
 
-        try:
-            info, token = anyio.run(work)
-        except TeamloreError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from exc
-        url = f"{base_url().rstrip('/')}/signin/link?token={token}"
+        info, token, minutes, base = runner.run(work)
+        url = f"{base.rstrip('/')}/signin/link?token={token}"
         if as_json:
             sys.stdout.write(
                 json.dumps({"url": url, "key_id": info.id, "expires_in_minutes": minutes}) + "\n"

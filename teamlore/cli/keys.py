@@ -7,24 +7,24 @@ import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import anyio
 import typer
-from rich.console import Console
-from rich.table import Column, Table
 
-from memory_core import DEFAULT_TENANT, ApiKeyInfo, ApiKeys, MemoryCore, Scope, TeamloreError
+from memory_core import DEFAULT_TENANT, Scope
+
+from . import runner
+from .runner import err, out
+
+if TYPE_CHECKING:
+    from memory_core import ApiKeyInfo, ApiKeys, MemoryCore
 
 __all__ = ["OpenCore", "build_keys_app"]
 
-OpenCore = Callable[[], AbstractAsyncContextManager[MemoryCore]]
+OpenCore = Callable[[], AbstractAsyncContextManager["MemoryCore"]]
 """Opens the configured core for one command (the CLI's settings decide which database)."""
 
 T = TypeVar("T")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 
 def _info_json(info: ApiKeyInfo) -> dict[str, Any]:
@@ -35,8 +35,8 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else "-"
 
 
-def build_keys_app(open_core: OpenCore) -> typer.Typer:
-    """The `keys` sub-app; every command opens the core through `open_core`."""
+def build_keys_app(open_core: OpenCore = runner.open_core) -> typer.Typer:
+    """The `keys` sub-app; every command opens the core through `open_core` (default: the settings')."""
     app = typer.Typer(
         name="keys",
         help="API keys for MCP over HTTP (Authorization: Bearer <key>): each key is bound to one tenant.",
@@ -45,14 +45,12 @@ def build_keys_app(open_core: OpenCore) -> typer.Typer:
 
     def run(work: Callable[[ApiKeys], Awaitable[T]]) -> T:
         async def main() -> T:
+            from memory_core import ApiKeys
+
             async with open_core() as core:
                 return await work(ApiKeys(core))
 
-        try:
-            return anyio.run(main)
-        except TeamloreError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from exc
+        return runner.run(main)
 
     @app.command("create")
     def create(
@@ -82,6 +80,8 @@ def build_keys_app(open_core: OpenCore) -> typer.Typer:
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")] = False,
     ) -> None:
         """List keys (never their secrets), revoked ones included."""
+        from rich.table import Column, Table
+
         infos = run(lambda keys: keys.list(tenant))
         if as_json:
             sys.stdout.write(json.dumps([_info_json(i) for i in infos]) + "\n")

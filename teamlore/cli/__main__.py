@@ -1,0 +1,5 @@
+"""`python -m teamlore.cli`: the same as the `teamlore` script."""
+
+from . import main
+
+main()
