@@ -297,8 +297,12 @@ def _scale(result: dict[str, Any] | None) -> list[str]:
     out += ["", *[f"- {n_}" for n_ in notes], ""]
     if result.get("stages_100k"):
         out += [
-            f"Where a query's time goes at {n} (p50 of each stage over 150 questions, same run; the stages "
-            "wrap core internals while they are timed):",
+            f"Where a query's time goes at {n} (p50 of each stage over 150 questions, same run; "
+            + (
+                "as the core's public `QueryTrace` reports them):"
+                if "fusion" in result["stages_100k"]  # results of runs before QueryTrace lack it
+                else "the stages wrap core internals while they are timed):"
+            ),
             "",
             "| stage | p50 ms |",
             "| --- | --- |",

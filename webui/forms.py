@@ -86,6 +86,9 @@ def _future(expires: datetime | None, now: datetime) -> datetime | None:
 
 def draft_from(form: Mapping[str, str], actor: Actor, now: datetime) -> MemoryDraft:
     """The store form -> a draft written by `actor` through the web."""
+    replaces = _get(form, "supersedes").lstrip("#")
+    if replaces and (not replaces.isdigit() or len(replaces) > 18):
+        raise FieldErrors({"supersedes": "give the id of the memory this one replaces, e.g. 42"})
     try:
         return MemoryDraft(
             text=_get(form, "text"),
@@ -97,20 +100,10 @@ def draft_from(form: Mapping[str, str], actor: Actor, now: datetime) -> MemoryDr
             author=actor.display,
             author_id=actor.id,
             expires_at=_future(parse_date(_get(form, "expires"), "expires", end_of_day=True), now),
-            supersedes=_memory_id(_get(form, "supersedes")),
+            supersedes=int(replaces) if replaces else None,
         )
     except ValidationError as exc:
         raise FieldErrors(errors_of(exc)) from None
-
-
-def _memory_id(text: str) -> int | None:
-    """`#12` or `12` (the memory a new one replaces); empty: None."""
-    if not text:
-        return None
-    digits = text.removeprefix("#")
-    if not digits.isdigit() or not 0 < int(digits) < 2**63:
-        raise FieldErrors({"supersedes": "write the id of the memory this one replaces, e.g. #12"})
-    return int(digits)
 
 
 def patch_from(form: Mapping[str, str], current: Memory, now: datetime) -> MemoryPatch:

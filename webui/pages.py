@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from memory_core import Duplicate, Importance, InvalidInput, Memory, Scope, Source
+from memory_core import Duplicate, Importance, InvalidInput, Memory, NotFound, Scope, Source
 
 from .forms import MODES, FieldErrors, SearchForm, draft_from, filters_from, patch_from
 from .frame import Frame, Viewer
@@ -38,6 +38,8 @@ def _core_error_fields(exc: Exception) -> dict[str, str]:
     """A core refusal of a store or edit, next to the field it is about (the text, unless the form's)."""
     if isinstance(exc, FieldErrors):
         return exc.fields
+    if isinstance(exc, NotFound):  # the only id a store or edit form names is the one it replaces
+        return {"supersedes": f"no memory #{exc.memory_id} to replace"}
     return {"text": str(exc)}
 
 
@@ -161,7 +163,7 @@ def routes(ui: Frame) -> list[BaseRoute]:
         try:
             draft = draft_from(form, viewer.key.actor, datetime.now(UTC))
             result = await core.store(viewer.tenant, draft, redact=form.get("redact") == "on")
-        except (FieldErrors, InvalidInput) as exc:
+        except (FieldErrors, InvalidInput, NotFound) as exc:
             return ui.render(
                 request,
                 viewer,

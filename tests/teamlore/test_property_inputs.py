@@ -64,7 +64,10 @@ NUMBERS = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.sampled_from([math.nan, math.inf, -math.inf, 0, -1, 1e400]),
 )
+# In CI the examples are drawn the same way every run (a red main must be reproducible); on a developer's
+# machine they vary from run to run and keep finding new cases.
 PROPERTY = settings(
+    derandomize=bool(os.environ.get("CI")),
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -230,14 +233,28 @@ def test_mcp_tools_never_fail(
             _assert_stored_clean(stored.json())
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    derandomize=bool(os.environ.get("CI")),
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(text=TEXTS, title=st.none() | TEXTS, tag=TEXTS)
 def test_cli_store_never_crashes_and_stores_only_clean_fields(
     tmp_path_factory: pytest.TempPathFactory, text: str, title: str | None, tag: str
 ) -> None:
     data = tmp_path_factory.mktemp("cli")
     env = {"TEAMLORE_DATA_DIR": str(data), "TEAMLORE_CORE__EMBEDDING_MODEL": "test-hashing"}
-    args = ["store", text, "--tag", tag, "--redact", "--json"] + (["--title", title] if title else [])
+    # "--" ends the options: a text starting with "-" is still the text.
+    args = [
+        "store",
+        f"--tag={tag}",
+        "--redact",
+        "--json",
+        *([f"--title={title}"] if title else []),
+        "--",
+        text,
+    ]
     result = CliRunner().invoke(app, args, env=env)
     assert result.exit_code in (0, 1), result.output
     assert "Traceback" not in result.output and "internal" not in result.output

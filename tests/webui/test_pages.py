@@ -362,6 +362,23 @@ async def test_unexpected_and_transient_errors_become_pages(
         assert wrong_method.status_code == 405 and "<main" in wrong_method.text
 
 
+async def test_store_a_memory_that_supersedes_an_older_one(web: Web) -> None:
+    old = await web.core.store("default", draft("Standup is at 9:30"))
+    async with await web.signed_in(Scope.WRITE) as client:
+        done = await post(
+            client, "/store", "/store", {"text": "Standup is at 9:45", "supersedes": f"#{old.id}"}
+        )
+        assert done.status_code == 200 and "Stored as" in done.text
+        assert (await web.core.get("default", old.id)).superseded_by == 2
+        assert 'Supersedes</dt><dd><a href="/memories/1">#1</a>' in (await client.get("/memories/2")).text
+        for value, message in [("abc", "the id of the memory"), ("999", "no memory #999 to replace")]:
+            bad = await post(
+                client, "/store", "/store", {"text": f"Standup moves again {value}", "supersedes": value}
+            )
+            assert bad.status_code == 422 and 'id="e-supersedes"' in bad.text and message in bad.text
+            assert f'value="{value}"' in bad.text
+
+
 async def test_store_warns_of_a_probable_contradiction_and_takes_supersedes(web: Web) -> None:
     async with await web.signed_in(Scope.WRITE) as client:
         await post(client, "/store", "/store", {"text": "Backups are kept for 35 days."})
