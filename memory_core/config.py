@@ -195,6 +195,20 @@ class CoreOptions(BaseModel):
         description="Model name, or a path to a sentence-transformers model directory.",
     )
     embedding_batch_size: int = Field(32, ge=1, le=512, description="Texts per forward pass of the model.")
+    embedding_runtime: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="How the packaged all-MiniLM-L6-v2 runs: onnx (ONNX Runtime, exported once from the "
+        "package's weights into model_cache_dir; the same vectors) or torch (sentence-transformers). "
+        "Any other model always runs on torch.",
+    )
+    embedding_threads: int = Field(
+        0, ge=0, le=64, description="Threads ONNX Runtime uses per call (0: one per core, at most 4)."
+    )
+    model_cache_dir: Path | None = Field(
+        None,
+        description="Where the exported ONNX model is kept, under a name derived from the weights' hash "
+        "(default: models/ in the data directory).",
+    )
     max_text_chars: int = Field(20_000, ge=100, description="Longer text is refused as too large.")
     near_duplicate_threshold: float = Field(
         0.92,
@@ -241,3 +255,7 @@ class CoreSettings(CoreOptions):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"

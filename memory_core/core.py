@@ -135,7 +135,13 @@ class MemoryCore:
             files.create_private_file(database_file)  # 0600, and so its -wal and -shm
         if embedder is None:
             embedder = await anyio.to_thread.run_sync(
-                lambda: load_embedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
+                lambda: load_embedder(
+                    settings.embedding_model,
+                    batch_size=settings.embedding_batch_size,
+                    runtime=settings.embedding_runtime,
+                    cache_dir=settings.model_dir,
+                    threads=settings.embedding_threads,
+                )
             )
         db = Database(settings.resolved_database_url)
         keyword = keyword_index_for(db.dialect)

@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import anyio
 import anyio.to_thread
@@ -181,9 +181,27 @@ def _packaged_model_path(name: str) -> Path | None:
     return None
 
 
-def load_embedder(name: str, *, batch_size: int = 32) -> Embedder:
+def default_model_cache() -> Path:
+    """Where exported models go when no cache directory is given: models/ in the default data directory."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("teamlore", appauthor=False)) / "models"
+
+
+def load_embedder(
+    name: str,
+    *,
+    batch_size: int = 32,
+    runtime: Literal["onnx", "torch"] = "onnx",
+    cache_dir: Path | None = None,
+    threads: int = 0,
+) -> Embedder:
     """Load the configured model: the packaged all-MiniLM-L6-v2, a local model directory, or (name
     "test-hashing", for tests and demos only) the model-free hashing embedder.
+
+    The packaged model runs on ONNX Runtime by default (`runtime="onnx"`: exported once into
+    `cache_dir`, the same vectors and the same model id as on torch); `runtime="torch"`, and every
+    other model, run on sentence-transformers.
 
     Raises:
         ConfigurationError: the model is neither packaged nor a directory on disk.
@@ -192,6 +210,15 @@ def load_embedder(name: str, *, batch_size: int = 32) -> Embedder:
         return HashingEmbedder()
     packaged = _packaged_model_path(name)
     if packaged is not None:
+        if runtime == "onnx":
+            from ._onnx import OnnxEmbedder
+
+            cache = cache_dir or default_model_cache()
+            return _lazy(
+                packaged,
+                DEFAULT_MODEL,
+                lambda: OnnxEmbedder(packaged, cache, DEFAULT_MODEL, batch_size=batch_size, threads=threads),
+            )
         return _lazy(
             packaged,
             DEFAULT_MODEL,

