@@ -425,8 +425,8 @@ def render() -> str:
         *_locomo(_load("locomo")),
         *_sanity(_load("sanity")),
         *_beir_saved(),
-        *_scale(_load("scale")),
         *_conflicts(_load("conflicts")),
+        *_scale(_load("scale")),
         FOOTER,
     ]
     return "\n".join(parts).rstrip() + "\n"
