@@ -94,12 +94,7 @@ def _is_narrowing(filters: QueryFilters) -> bool:
     # Hiding expired or superseded memories (the defaults) narrows too little to be worth listing every
     # allowed id before the vector search: they are dropped with the candidates, like any filter.
     return bool(
-        filters.tags
-        or filters.kind
-        or filters.source
-        or filters.author
-        or filters.since
-        or filters.until
+        filters.tags or filters.kind or filters.source or filters.author or filters.since or filters.until
     )
 
 
