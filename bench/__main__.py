@@ -5,6 +5,7 @@ python -m bench sanity   the general sanity set: team facts and the teamkb BEIR-
 python -m bench beir DIR any data set in BEIR layout (corpus.jsonl, queries.jsonl, qrels/test.tsv)
 python -m bench scale    latency, throughput, memory, start-up and HNSW recall at 100k and 1M
 python -m bench cli      cold CLI times against `import torch`, ONNX and torch runtimes side by side
+python -m bench conflicts  the conflict finder on bench/fixtures/conflicts, per category
 python -m bench report   rewrite docs/benchmarks.md from the saved results
 python -m bench all      locomo, sanity and scale, then the report
 """
@@ -27,6 +28,8 @@ from memory_core import Embedder, SearchMode, load_embedder
 from .beir import run_beir
 from .cache import CachedEmbedder
 from .cli import run_cli
+from .conflicts import run_conflicts
+from .conflicts import table as conflicts_table
 from .locomo import run_locomo
 from .machine import machine_facts
 from .report import DOCS, RESULTS, write_report
@@ -197,6 +200,16 @@ def cli(rounds: Annotated[int, typer.Option(help="Interleaved rounds of every co
 
 
 @app.command()
+def conflicts(cache: CacheOption = True) -> None:
+    """The conflict finder on the labelled pairs of bench/fixtures/conflicts: precision and recall."""
+    embedder = _embedder(cache)
+    result = anyio.run(lambda: run_conflicts(embedder))
+    typer.echo(conflicts_table(result))
+    _save("conflicts", result)
+    write_report()
+
+
+@app.command()
 def report() -> None:
     """Rewrite docs/benchmarks.md from the results in bench/results."""
     write_report()
@@ -205,9 +218,10 @@ def report() -> None:
 
 @app.command(name="all")
 def run_all(cache: CacheOption = True) -> None:
-    """Everything with the defaults (LoCoMo, the sanity set, scale), then the report."""
+    """Everything with the defaults (LoCoMo, the sanity set, conflicts, scale), then the report."""
     locomo(data=LOCOMO, conversations=None, questions=None, ablations=True, cache=cache)
     sanity(ablations=True, cache=cache)
+    conflicts(cache=cache)
     scale(
         memories=100_000,
         million=1_000_000,

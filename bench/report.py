@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .conflicts import section as conflicts_section
+
 __all__ = ["DOCS", "RESULTS", "render", "write_report"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -324,6 +326,7 @@ python -m bench sanity              # the general sanity set (team facts, teamkb
 python -m bench beir DIR [--save]   # any data set in BEIR layout
 python -m bench scale               # latency, throughput, memory, start-up, HNSW recall (100k and 1M)
 python -m bench cli                 # cold CLI times vs `import torch`; ONNX and torch runtimes side by side
+python -m bench conflicts           # the conflict finder on the labelled pairs, per category
 python -m bench report              # rewrite this page from bench/results/*.json
 ```
 
@@ -458,12 +461,17 @@ def cli_section(result: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+def _conflicts(result: dict[str, Any] | None) -> list[str]:
+    return conflicts_section(result, _machine(result["machine"]) if result else None)
+
+
 def render() -> str:
     parts = [
         HEADER,
         *_locomo(_load("locomo")),
         *_sanity(_load("sanity")),
         *_beir_saved(),
+        *_conflicts(_load("conflicts")),
         *_scale(_load("scale")),
         FOOTER,
         *cli_section(_load("cli")),

@@ -100,6 +100,7 @@ async def _run(
             author_id=writer.id,
             created_at=now,
             expires_at=command.expires_at,
+            supersedes=command.supersedes,
         )
         return StoredReply(await core.store(tenant, draft))
     if isinstance(command, QueryCommand):

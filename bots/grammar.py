@@ -1,6 +1,6 @@
 """The chat command grammar of DESIGN §4 (Slack, Discord, `teamlore shell`), parsed into frozen commands.
 
-    /store <text> [#tag ...] [!low|!normal|!high|!critical] [ttl:30d] [kind:decision]
+    /store <text> [#tag ...] [!low|!normal|!high|!critical] [ttl:30d] [kind:decision] [supersedes:#12]
     /query <question> [#tag ...] [from:@who] [since:7d] [until:2026-01-31] [limit:5]
     /reflect [topic] [since:30d] [until:...] [#tag ...]
     /forget #<id>
@@ -14,11 +14,11 @@ How a line is read (the text is split on whitespace into tokens; each token is o
   text without the `#` ("use #postgres for billing" -> text "use postgres for billing", tag postgres);
   tags before or after the text are removed from it.
 - `!low`, `!normal`, `!high`, `!critical` (whole token, any case): the importance (/store only).
-- `key:value` options, only the keys of the command at hand (`ttl`, `kind` for /store; `from`, `since`,
-  `until`, `limit` for /query; `since`, `until` for /reflect). Any other `word:thing` (`note:`,
-  `https://...`) is text. Durations are a number and a unit: `90m`, `12h`, `30d`, `2w` (at most ten
-  years). Dates are `2026-01-31` (UTC; `until:` includes that whole day) or ISO date-times.
-  `since:7d` means "from 7 days ago", `until:7d` "up to 7 days ago".
+- `key:value` options, only the keys of the command at hand (`ttl`, `kind`, `supersedes` for /store;
+  `from`, `since`, `until`, `limit` for /query; `since`, `until` for /reflect). Any other
+  `word:thing` (`note:`, `https://...`) is text. Durations are a number and a unit: `90m`, `12h`,
+  `30d`, `2w` (at most ten years). Dates are `2026-01-31` (UTC; `until:` includes that whole day)
+  or ISO date-times. `since:7d` means "from 7 days ago", `until:7d` "up to 7 days ago".
 - A token that would be an option can be kept as text by prefixing a backslash: `\\#123abc`, `\\!high`.
 - Everything else is text, kept with its original spacing and line breaks ("C# is great", "wow!",
   `https://x.org/page#section` are ordinary text).
@@ -72,8 +72,8 @@ COMMAND_NAMES: tuple[CommandName, ...] = ("store", "query", "reflect", "forget",
 # name -> (synopsis, what it does, example); the help reply and every front-end's help come from here.
 USAGE: dict[CommandName, tuple[str, str, str]] = {
     "store": (
-        "store <text> [#tag ...] [!low|!high|!critical] [ttl:30d] [kind:decision]",
-        "Remember something for the team.",
+        "store <text> [#tag ...] [!low|!high|!critical] [ttl:30d] [kind:decision] [supersedes:#12]",
+        "Remember something for the team (supersedes:#12 replaces memory #12).",
         "store the VPN moved to vpn2.corp #infra !high",
     ),
     "query": (
@@ -105,6 +105,7 @@ class StoreCommand:
     kind: str = "note"
     ttl: timedelta | None = None
     expires_at: datetime | None = None
+    supersedes: int | None = None  # the id this memory replaces (`supersedes:#12`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +330,7 @@ def _scan(args: str, keys: frozenset[str]) -> tuple[str, _Options]:
 _EXAMPLES = {
     "ttl": "ttl:30d",
     "kind": "kind:decision",
+    "supersedes": "supersedes:#12",
     "from": "from:@alice",
     "since": "since:7d",
     "until": "until:2026-01-31",
@@ -363,7 +365,7 @@ def _merge_gap(gap: str) -> str:
     return "\n" * (head.count("\n") + 1) + indent
 
 
-_STORE_KEYS = frozenset({"importance", "ttl", "kind"})
+_STORE_KEYS = frozenset({"importance", "ttl", "kind", "supersedes"})
 _QUERY_KEYS = frozenset({"from", "since", "until", "limit"})
 _REFLECT_KEYS = frozenset({"since", "until"})
 
@@ -377,7 +379,15 @@ def _parse_store(args: str, now: datetime) -> StoreCommand:
     if not text:
         raise InvalidInput("there is nothing to store: write the text, then the #tags and options")
     expires_at = _aware(now) + ttl if ttl is not None else None
-    return StoreCommand(text, _unique(options.tags), importance, kind, ttl, expires_at)
+    supersedes = _superseded(values["supersedes"]) if "supersedes" in values else None
+    return StoreCommand(text, _unique(options.tags), importance, kind, ttl, expires_at, supersedes)
+
+
+def _superseded(value: str) -> int:
+    match = _MEMORY_ID.fullmatch(value.strip())
+    if not match or int(match.group(1)) == 0:
+        raise InvalidInput("supersedes: needs the id of the memory this one replaces, e.g. supersedes:#12")
+    return int(match.group(1))
 
 
 def _window(values: dict[str, str], now: datetime) -> tuple[datetime | None, datetime | None]:

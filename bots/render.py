@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from memory_core import Importance, Memory, QueryFilters, Source
+from memory_core import Importance, Memory, PossibleConflict, QueryFilters, Source
 
 from .grammar import COMMAND_NAMES, USAGE, CommandName
 from .replies import (
@@ -21,6 +21,7 @@ from .replies import (
 
 __all__ = [
     "ELLIPSIS",
+    "contradiction_text",
     "describe_filters",
     "headline",
     "help_text",
@@ -85,6 +86,8 @@ def headline(memory: Memory) -> str:
         parts.append(" ".join("#" + tag for tag in memory.tags))
     if memory.importance is not Importance.NORMAL:
         parts.append("!" + memory.importance.value)
+    if memory.superseded_by is not None:
+        parts.append(f"superseded by #{memory.superseded_by}")
     return " · ".join(parts)
 
 
@@ -128,7 +131,8 @@ def stored_text(reply: StoredReply) -> str:
     result = reply.result
     memory = result.memory
     if not result.created:
-        return f"Already remembered as {memory.ref}."
+        replaces = f" It replaces #{memory.supersedes}." if memory.supersedes is not None else ""
+        return f"Already remembered as {memory.ref}.{replaces}"
     details = [" ".join("#" + tag for tag in memory.tags)] if memory.tags else []
     if memory.importance is not Importance.NORMAL:
         details.append("!" + memory.importance.value)
@@ -139,9 +143,20 @@ def stored_text(reply: StoredReply) -> str:
     text = f"Remembered as {memory.ref}" + (f" ({', '.join(details)})." if details else ".")
     if result.near_duplicates:
         text += "\nSimilar: " + ", ".join(f"#{i}" for i in result.near_duplicates) + "."
+    for maybe in result.contradicts:
+        text += f"\n⚠ {contradiction_text(maybe)}"
     if result.redacted:
         text += "\nRedacted before storing: " + ", ".join(result.redacted) + "."
     return text
+
+
+def contradiction_text(maybe: PossibleConflict) -> str:
+    """`This may contradict #12 by alice on 3 Jan 2026 (…) — store it again with supersedes:#12 …`."""
+    warning = maybe.warning[0].upper() + maybe.warning[1:]
+    return (
+        f"{warning} ({maybe.reason}) — send the same /store again with `supersedes:#{maybe.id}` "
+        f"to replace #{maybe.id}."
+    )
 
 
 def help_text(topic: CommandName | None = None, *, prefix: str = "/") -> str:
@@ -178,7 +193,11 @@ def _reflection_text(reply: ReflectionReply, text_limit: int) -> str:
         ]
     if reflection.conflicts:
         lines += ["", "Possible contradictions:"]
-        lines += [f"• {' vs '.join(f'#{i}' for i in c.ids)}: {c.reason}" for c in reflection.conflicts]
+        lines += [
+            f"• {' vs '.join(f'#{i}' for i in c.ids)}: {c.reason}"
+            + (f" — current position: #{c.current}" if c.current is not None else "")
+            for c in reflection.conflicts
+        ]
     if reply.sources:
         lines += ["", "Sources:"]
         lines += [_source_line(memory) for memory in reply.sources]

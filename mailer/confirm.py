@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -18,8 +19,13 @@ __all__ = ["confirmation", "deliver_confirmations"]
 logger = logging.getLogger(__name__)
 
 
-def confirmation(mail: ParsedMail, *, to: str, sender: str, reply: str) -> EmailMessage:
-    """The reply to the person who sent us `mail`, threaded under it, marked auto-replied (RFC 3834)."""
+def confirmation(
+    mail: ParsedMail, *, to: str, sender: str, reply: str, notes: Sequence[str] = ()
+) -> EmailMessage:
+    """The reply to the person who sent us `mail`, threaded under it, marked auto-replied (RFC 3834).
+
+    `notes` are extra lines for the sender, such as a memory the mail may contradict.
+    """
     outcome = reply.split(" ", 2)[-1] if reply.startswith("250") else reply
     message = EmailMessage()
     message["From"] = sender
@@ -36,6 +42,7 @@ def confirmation(mail: ParsedMail, *, to: str, sender: str, reply: str) -> Email
         lines.append(f"Title: {mail.title}")
     if mail.author:
         lines.append(f"Author: {mail.author}")
+    lines.extend(f"\n{note}" for note in notes)
     lines.append("\nAsk for it from chat with /query, or forget it with /forget and the id.")
     message.set_content("\n".join(lines))
     return message

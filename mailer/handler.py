@@ -140,6 +140,7 @@ class MailHandler:
             results = [await self._store(tenant, mail, rcpts) for tenant, rcpts in by_tenant.items()]
             reply = _stored_reply(results)
         except Exception as error:
+            results = []
             reply = smtp_reply(error)
         logger.info("mail %s from %s to %s: %s", ref, envelope.mail_from, envelope.rcpt_tos, reply)
         if is_refusal(reply):
@@ -147,7 +148,7 @@ class MailHandler:
             for tenant in by_tenant:
                 await self._record(tenant, reason, ref or _content_ref(data))
         elif mail is not None:
-            self._confirm(envelope, mail, reply)
+            self._confirm(envelope, mail, reply, _contradiction_notes(results))
         return reply
 
     async def _store(self, tenant: str, mail: ParsedMail, recipients: list[str]) -> StoreResult:
@@ -185,13 +186,15 @@ class MailHandler:
             # The refusal itself has been answered; losing its record only weakens the quality report.
             logger.warning("could not record the mail ingest failure (%s): %s", reason, error)
 
-    def _confirm(self, envelope: Envelope, mail: ParsedMail, reply: str) -> None:
+    def _confirm(self, envelope: Envelope, mail: ParsedMail, reply: str, notes: list[str]) -> None:
         relay = self._settings.relay
         if not self._settings.confirm or relay is None or self._confirmations is None:
             return
         if mail.automated or not envelope.mail_from:
             return  # RFC 3834: never answer automatic mail or bounces
-        message = confirmation(mail, to=envelope.mail_from, sender=relay.from_address, reply=reply)
+        message = confirmation(
+            mail, to=envelope.mail_from, sender=relay.from_address, reply=reply, notes=notes
+        )
         try:
             self._confirmations.send_nowait(message)
         except anyio.WouldBlock:
@@ -207,6 +210,16 @@ def _stored_reply(results: list[StoreResult]) -> str:
     redacted = sorted({kind for result in results for kind in result.redacted})
     note = f" (redacted: {', '.join(redacted)})" if redacted else ""
     return f"250 2.0.0 Remembered as {refs}{note}"
+
+
+def _contradiction_notes(results: list[StoreResult]) -> list[str]:
+    """One line per stored memory the mail may contradict, with how to replace it."""
+    return [
+        f"#{result.id}: {maybe.warning} ({maybe.reason}). If #{result.id} replaces it, mark #{maybe.id} as "
+        f"superseded by #{result.id} (in chat: send the same /store again with supersedes:#{maybe.id})."
+        for result in results
+        for maybe in result.contradicts
+    ]
 
 
 def _same_mail(existing: Memory, draft: MemoryDraft) -> bool:

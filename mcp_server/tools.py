@@ -107,8 +107,10 @@ def register_tools(server: MCPServer, core: MemoryCore) -> None:
 
         Write it self-contained: someone reading it months later without this conversation must
         understand it. Storing the same text twice returns the existing id instead of a copy, and
-        similar memories are listed in near_duplicates. Text that looks like a credential is refused
-        unless redact_secrets is true. Needs write access.
+        similar memories are listed in near_duplicates. Stored memories it may contradict are listed in
+        contradicts: if the new memory replaces one, call store_memory again with the same text and
+        supersedes=<that id> (the old one then drops out of answers). Text that looks like a credential
+        is refused unless redact_secrets is true. Needs write access.
         """
         caller = current_caller()
         caller.require(Scope.WRITE, "store memories")
@@ -139,12 +141,16 @@ def register_tools(server: MCPServer, core: MemoryCore) -> None:
         include_expired: Annotated[
             bool, Field(description="Also search memories whose TTL ran out.")
         ] = False,
+        include_superseded: Annotated[
+            bool, Field(description="Also search memories replaced by newer ones (history).")
+        ] = False,
     ) -> QueryOutcome:
         """Search the team's shared memory (meaning and keywords) and return the best matching memories.
 
         Use it before answering questions about the team's systems, decisions, incidents or habits.
         Ask in natural language; filters narrow the search. Cite what you use by ref (#42). An empty
-        list means nothing relevant is stored.
+        list means nothing relevant is stored. Memories replaced by newer ones are left out unless
+        include_superseded is true; then superseded_by names the replacement.
         """
         caller = current_caller()
         filters = QueryFilters(
@@ -154,6 +160,7 @@ def register_tools(server: MCPServer, core: MemoryCore) -> None:
             since=_utc(since),
             until=_utc(until),
             include_expired=include_expired,
+            include_superseded=include_superseded,
         )
         hits = await core.query(caller.tenant, question, filters=filters, limit=limit)
         return QueryOutcome(question=question, hits=[HitView.of(hit) for hit in hits])

@@ -6,10 +6,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from memory_core import Hit, Importance, Memory, Source, StoreResult, TagCount
+from memory_core import Hit, Importance, Memory, PossibleConflict, Source, StoreResult, TagCount
 
 __all__ = [
     "ContextBlock",
+    "ContradictionView",
     "DeleteOutcome",
     "HitView",
     "MemoryView",
@@ -65,6 +66,28 @@ class MemoryView(BaseModel):
         )
 
 
+class ContradictionView(BaseModel):
+    """A stored memory the new one may contradict."""
+
+    model_config = _View
+
+    id: int = Field(description="The stored memory the new one may contradict.")
+    ref: str
+    author: str | None
+    created_at: datetime
+    reason: str = Field(description="Why, in one line: what each memory says.")
+
+    @classmethod
+    def of(cls, maybe: PossibleConflict) -> ContradictionView:
+        return cls(
+            id=maybe.id,
+            ref=f"#{maybe.id}",
+            author=maybe.author,
+            created_at=maybe.created_at,
+            reason=maybe.reason,
+        )
+
+
 class StoreOutcome(BaseModel):
     """The answer to store_memory."""
 
@@ -76,6 +99,9 @@ class StoreOutcome(BaseModel):
     duplicate_of: int | None = Field(description="The existing memory with the same text, if any.")
     near_duplicates: list[int] = Field(description="Similar memories worth checking; nothing was merged.")
     redacted: list[str] = Field(description="Kinds of secrets replaced by [REDACTED:<kind>] in the text.")
+    contradicts: list[ContradictionView] = Field(
+        description="Stored memories this one may contradict (store again with supersedes=<id> to replace)."
+    )
     message: str
 
     @classmethod
@@ -83,11 +109,18 @@ class StoreOutcome(BaseModel):
         memory = result.memory
         if not result.created:
             message = f"already stored as {memory.ref}; nothing new was written"
+            if memory.supersedes is not None:
+                message += f" (it replaces #{memory.supersedes})"
         elif result.near_duplicates:
             similar = ", ".join(f"#{i}" for i in result.near_duplicates)
             message = f"stored as {memory.ref}; similar memories: {similar}"
         else:
             message = f"stored as {memory.ref}"
+        for maybe in result.contradicts:
+            message += (
+                f"; {maybe.warning} ({maybe.reason}): if it replaces #{maybe.id}, call store_memory again "
+                f"with the same text and supersedes={maybe.id}"
+            )
         return cls(
             id=memory.id,
             ref=memory.ref,
@@ -95,6 +128,7 @@ class StoreOutcome(BaseModel):
             duplicate_of=result.duplicate_of,
             near_duplicates=list(result.near_duplicates),
             redacted=list(result.redacted),
+            contradicts=[ContradictionView.of(maybe) for maybe in result.contradicts],
             message=message,
         )
 

@@ -7,13 +7,11 @@ it is easy to test and runs in a worker thread. The rules, in the order they are
    only folds case and spacing, so "Deploys: Tuesdays!" and "deploys tuesdays" both get in).
 2. **linked**: one supersedes the other. The quality report skips such pairs (resolved); a reflection
    reports them as "#old was replaced by #new" because that is exactly the contradiction a reader needs.
-3. **conflict**: similarity >= `conflict_similarity` and a difference that changes the meaning: the same
-   unit with other values ("35 days" / "14 days"), names only one side has ("Opsgenie" / "PagerDuty"),
-   or a negation only one side makes ("no longer", "drop", "instead"). Memories of a timeline kind
-   (incident updates, stand-ups) are history, so they never conflict.
-4. **near_duplicate**: similarity >= the core's `near_duplicate_threshold` without such a difference.
-5. **conflict** between two *decisions* on the same subject (similarity >= `decision_similarity`)
-   that are not linked: if the later one replaces the earlier, it should say so.
+3. **conflict**: the conflict finder (`_conflicts`: a shared subject, then a negation flip, a
+   replacement or a changed value) says the newer memory contradicts the older. It reads every pair
+   among each memory's `conflict_neighbours` nearest memories from cosine `conflict_similarity`: the
+   cosine only proposes candidates, the finder's shared-subject rules decide.
+4. **near_duplicate**: similarity >= the core's `near_duplicate_threshold` without a conflict.
 """
 
 from __future__ import annotations
@@ -27,18 +25,24 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from ._conflicts import Statement, contradiction, explain
 from .config import QualitySettings
-from .types import Memory
+from .types import Memory, PossibleConflict
 
 __all__ = [
+    "FoundConflict",
     "PairReport",
     "affinity_matrix",
     "analyse_pairs",
     "content_words",
+    "find_conflict",
     "headline",
     "is_low_information",
+    "memory_statement",
+    "neighbour_pairs",
     "similar_pairs",
     "split_sentences",
+    "store_conflicts",
     "word_key",
 ]
 
@@ -109,155 +113,6 @@ def headline(memory: Memory, limit: int = 160) -> str:
     return _shorten(sentences[0] if sentences else memory.text, limit)
 
 
-# --- what makes two similar texts say different things ----------------------------------------------------
-
-_UNITS = {
-    "%": "%",
-    "percent": "%",
-    "ms": "ms",
-    "s": "s",
-    "sec": "s",
-    "secs": "s",
-    "second": "s",
-    "seconds": "s",
-    "min": "min",
-    "mins": "min",
-    "minute": "min",
-    "minutes": "min",
-    "h": "h",
-    "hr": "h",
-    "hrs": "h",
-    "hour": "h",
-    "hours": "h",
-    "day": "day",
-    "days": "day",
-    "week": "week",
-    "weeks": "week",
-    "month": "month",
-    "months": "month",
-    "year": "year",
-    "years": "year",
-    "kb": "kb",
-    "mb": "mb",
-    "gb": "gb",
-    "tb": "tb",
-    "euro": "eur",
-    "euros": "eur",
-    "eur": "eur",
-    "€": "eur",
-    "dollar": "usd",
-    "dollars": "usd",
-    "usd": "usd",
-    "$": "usd",
-    "£": "gbp",
-    "gbp": "gbp",
-    "people": "people",
-    "persons": "people",
-    "engineers": "people",
-    "requests": "requests",
-    "rps": "requests",
-    "times": "times",
-    "x": "times",
-    "utc": "clock",
-    "cet": "clock",
-    "am": "clock",
-    "pm": "clock",
-    "gmt": "clock",
-}
-_QUANTITY = re.compile(
-    r"(?P<pre>[$€£])?\s?(?<![\w.\-])(?P<value>\d+(?:[.,:]\d+)*)\s?(?P<unit>%|[A-Za-z]+)?", re.UNICODE
-)
-_UNIT_NAMES = {"day": "days", "week": "weeks", "month": "months", "year": "years", "clock": "", "%": "%"}
-_CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
-_NEGATIONS = (
-    "not",
-    "no",
-    "never",
-    "cannot",
-    "can't",
-    "don't",
-    "doesn't",
-    "won't",
-    "isn't",
-    "aren't",
-    "no longer",
-    "instead",
-    "drop",
-    "dropped",
-    "stop",
-    "stopped",
-    "cancel",
-    "cancelled",
-    "canceled",
-    "revert",
-    "reverted",
-    "abandon",
-    "abandoned",
-    "rolled back",
-)
-# Longest first, so "no longer" is one cue rather than "no".
-_NEGATION = re.compile(
-    r"\b(" + "|".join(re.escape(n) for n in sorted(_NEGATIONS, key=len, reverse=True)) + r")\b", re.IGNORECASE
-)
-_NAME = re.compile(r"\b[A-Z][A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*\b|\b[a-z]+[A-Z][A-Za-z0-9]*\b")
-# Capitalised words that are not names of anything a team could disagree on.
-_NOT_NAMES = _words(
-    "i a an the we our us you it its they this that these those utc cet gmt am pm api pr prs ci id "
-    "ids ok fyi tldr eu faq note decision"
-)
-
-
-def _quantities(text: str) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for match in _QUANTITY.finditer(text):
-        value = match.group("value").replace(",", "")
-        unit_word = (match.group("unit") or "").lower()
-        if match.group("pre"):
-            unit = _UNITS[match.group("pre")]
-        elif _CLOCK.match(value):
-            unit = "clock"
-        else:
-            unit = _UNITS.get(unit_word, "")
-        if unit:
-            found.setdefault(unit, set()).add(value.lstrip("0") or "0")
-    return found
-
-
-def _names(text: str) -> set[str]:
-    names: set[str] = set()
-    for sentence in split_sentences(text):
-        for position, match in enumerate(_NAME.finditer(sentence)):
-            word = match.group(0)
-            # The first word of a sentence is capitalised for grammar, unless it is clearly a name.
-            if position == 0 and match.start() == 0 and not any(c.isupper() for c in word[1:]):
-                continue
-            if word.casefold() not in _NOT_NAMES:
-                names.add(word.casefold())
-    return names
-
-
-def _negations(text: str) -> set[str]:
-    return {m.group(1).lower() for m in _NEGATION.finditer(text)}
-
-
-def difference(a: str, b: str) -> str | None:
-    """Why two texts on the same subject may disagree, or None: other values, other names, a negation."""
-    qa, qb = _quantities(a), _quantities(b)
-    for unit in sorted(set(qa) & set(qb)):
-        if qa[unit].isdisjoint(qb[unit]):
-            values_a, values_b = ", ".join(sorted(qa[unit])), ", ".join(sorted(qb[unit]))
-            shown = _UNIT_NAMES.get(unit, unit)
-            return f"different numbers ({values_a} vs {values_b}{' ' + shown if shown else ''})"
-    na, nb = _names(a), _names(b)
-    only_a, only_b = na - nb, nb - na
-    if only_a and only_b:
-        return f"different names ({', '.join(sorted(only_a)[:3])} vs {', '.join(sorted(only_b)[:3])})"
-    ga, gb = _negations(a), _negations(b)
-    if bool(ga) != bool(gb):
-        return "one says “" + "”, “".join(sorted(ga or gb)[:3]) + "” where the other does not"
-    return None
-
-
 # --- vectors ------------------------------------------------------------------------------------------------
 
 
@@ -297,13 +152,34 @@ def affinity_matrix(memories: Sequence[Memory], vectors: Matrix) -> Matrix:
 # --- pairs of memories -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FoundConflict:
+    """A possible contradiction: the ids (older first), the one-line reason, and which one is newer.
+
+    `rule` is the finder's rule (negation, replacement, value, changed) or "replaced" for a pair already
+    linked by supersedes (reflection reports those; the quality report skips them).
+    """
+
+    ids: tuple[int, int]
+    reason: str
+    rule: str
+
+    @property
+    def older(self) -> int:
+        return self.ids[0]
+
+    @property
+    def newer(self) -> int:
+        return self.ids[1]
+
+
 @dataclass
 class PairReport:
     """What the pair rules found: groups of ids and conflicts with their reasons; ids oldest first."""
 
     duplicates: list[tuple[int, ...]] = field(default_factory=list)
     near_duplicates: list[tuple[tuple[int, ...], float]] = field(default_factory=list)
-    conflicts: list[tuple[tuple[int, ...], str]] = field(default_factory=list)
+    conflicts: list[FoundConflict] = field(default_factory=list)
 
 
 def _linked(a: Memory, b: Memory) -> bool:
@@ -334,6 +210,83 @@ def _groups(edges: Iterable[tuple[int, int]]) -> list[list[int]]:
     return [sorted(g) for g in groups.values()]
 
 
+def neighbour_pairs(
+    vectors: Matrix, floor: float, k: int, *, block: int = 512
+) -> dict[tuple[int, int], float]:
+    """(i, j) with i < j -> cosine, for each row's `k` nearest rows at or above `floor` (bounded work)."""
+    n = len(vectors)
+    pairs: dict[tuple[int, int], float] = {}
+    if n < 2:
+        return pairs
+    take = min(k + 1, n)
+    for start in range(0, n, block):
+        sims = vectors[start : start + block] @ vectors.T
+        nearest = np.argpartition(-sims, take - 1, axis=1)[:, :take]
+        for r, row in enumerate(nearest.tolist()):
+            i = start + r
+            for c in row:
+                sim = float(sims[r, c])
+                if c != i and sim >= floor:
+                    pairs[(min(i, c), max(i, c))] = sim
+    return pairs
+
+
+def memory_statement(memory: Memory) -> Statement:
+    """What the conflict finder reads of a memory."""
+    return Statement(text=memory.text, kind=memory.kind, tags=memory.tags)
+
+
+def find_conflict(
+    older: Memory, newer: Memory, similarity: float | None, settings: QualitySettings
+) -> FoundConflict | None:
+    """The conflict finder (`_conflicts`) on two memories, older first; the reason names both ids."""
+    found = contradiction(
+        memory_statement(older),
+        memory_statement(newer),
+        similarity=similarity,
+        timeline_kinds=settings.timeline_kinds,
+    )
+    if found is None:
+        return None
+    return FoundConflict((older.id, newer.id), explain(found, older.id, newer.id), found.rule)
+
+
+def store_conflicts(
+    text: str,
+    kind: str,
+    tags: Sequence[str],
+    candidates: Sequence[tuple[Memory, float]],
+    settings: QualitySettings,
+    *,
+    now: datetime,
+) -> tuple[PossibleConflict, ...]:
+    """The stored memories (nearest first) a memory about to be stored may contradict.
+
+    `candidates` are its nearest stored memories with their cosine; superseded, expired memories and
+    reflections are history, so they are not checked.
+    """
+    new = Statement(text=text, kind=kind, tags=tuple(tags))
+    found: list[PossibleConflict] = []
+    for memory, sim in candidates:
+        if sim < settings.conflict_similarity or memory.superseded_by is not None:
+            continue
+        if memory.kind == "reflection" or memory.is_expired(now):
+            continue
+        why = contradiction(
+            memory_statement(memory), new, similarity=sim, timeline_kinds=settings.timeline_kinds
+        )
+        if why is not None:
+            found.append(
+                PossibleConflict(
+                    id=memory.id,
+                    author=memory.author,
+                    created_at=memory.created_at,
+                    reason=explain(why, memory.id, 0).replace("#0 says", "this says", 1),
+                )
+            )
+    return tuple(found)
+
+
 def analyse_pairs(
     memories: Sequence[Memory],
     vectors: Matrix,
@@ -356,11 +309,19 @@ def analyse_pairs(
     for group in set(same_words.values()):
         report.duplicates.append(tuple(memories[i].id for i in group))
 
-    timeline = set(settings.timeline_kinds)
-    floor = min(near_duplicate, settings.conflict_similarity, settings.decision_similarity)
+    candidates = neighbour_pairs(vectors, settings.conflict_similarity, settings.conflict_neighbours)
+    for i, j, sim in similar_pairs(vectors, near_duplicate):
+        candidates[(i, j)] = sim
+    # A memory and the one it supersedes are a pair however far apart their words are.
+    row = {m.id: i for i, m in enumerate(memories)}
+    for i, m in enumerate(memories):
+        for other in (m.supersedes, m.superseded_by):
+            k = row.get(other) if other is not None else None
+            if k is not None and (min(i, k), max(i, k)) not in candidates:
+                candidates[(min(i, k), max(i, k))] = float(vectors[i] @ vectors[k])
     near_edges: list[tuple[int, int]] = []
     near_best: dict[tuple[int, int], float] = {}
-    for i, j, sim in similar_pairs(vectors, floor):
+    for (i, j), sim in sorted(candidates.items()):
         a, b = memories[i], memories[j]
         if (a.created_at, a.id) > (b.created_at, b.id):
             a, b = b, a
@@ -370,30 +331,20 @@ def analyse_pairs(
             if report_replacements:
                 old, new = (a, b) if a.superseded_by == b.id or b.supersedes == a.id else (b, a)
                 report.conflicts.append(
-                    (
+                    FoundConflict(
                         (old.id, new.id),
                         f"#{old.id} ({_day(old.created_at)}) was replaced by #{new.id} "
                         f"({_day(new.created_at)})",
+                        "replaced",
                     )
                 )
             continue
-        history = a.kind in timeline or b.kind in timeline
-        why = None if history or sim < settings.conflict_similarity else difference(a.text, b.text)
-        if why is not None:
-            report.conflicts.append(((a.id, b.id), f"similar memories with {why}"))
+        found = find_conflict(a, b, sim, settings)
+        if found is not None:
+            report.conflicts.append(found)
         elif sim >= near_duplicate:
             near_edges.append((a.id, b.id))
             near_best[(a.id, b.id)] = sim
-        elif a.kind == b.kind == "decision" and sim >= settings.decision_similarity:
-            detail = difference(a.text, b.text)
-            report.conflicts.append(
-                (
-                    (a.id, b.id),
-                    f"two decisions on the same subject ({_day(a.created_at)} and "
-                    f"{_day(b.created_at)}){f', {detail}' if detail else ''}; if #{b.id} replaces #{a.id}, "
-                    "mark it superseded",
-                )
-            )
     when = {m.id: (m.created_at, m.id) for m in memories}
     for members in _groups(near_edges):
         members.sort(key=when.__getitem__)
@@ -401,7 +352,7 @@ def analyse_pairs(
         report.near_duplicates.append((tuple(members), round(best, 3)))
     report.duplicates.sort(key=lambda g: when[g[0]])
     report.near_duplicates.sort(key=lambda g: when[g[0][0]])
-    report.conflicts.sort(key=lambda c: (when[c[0][0]], c[0]))
+    report.conflicts.sort(key=lambda c: (when[c.ids[0]], c.ids))
     return report
 
 

@@ -53,7 +53,7 @@ from ._schema import ingest_failure_table, memory_table, quality_report_table, q
 from .config import CoreSettings
 from .embedding import MicroBatcher
 from .tenancy import check_tenant
-from .types import Finding, Memory, QualityReport, Severity, TrendPoint
+from .types import Finding, FindingFix, Memory, QualityReport, Severity, TrendPoint
 
 __all__ = ["PENALTIES", "QualityContext", "build_report", "score"]
 
@@ -206,11 +206,13 @@ def _pair_findings(pairs: PairReport) -> list[Finding]:
         Finding(
             kind="conflict",
             severity=Severity.WARNING,
-            memory_ids=ids,
-            message=f"these memories may contradict each other: {reason}",
-            hint="keep what is true: mark the outdated one as superseded by the newer, or /forget it",
+            memory_ids=c.ids,
+            message=f"these memories may contradict each other: {c.reason}",
+            hint=f"if #{c.newer} is the current position, mark #{c.older} as superseded by #{c.newer} "
+            f"(store #{c.newer}'s text again with supersedes:#{c.older}); if not, /forget the wrong one",
+            fix=FindingFix(memory_id=c.older, superseded_by=c.newer),
         )
-        for ids, reason in pairs.conflicts
+        for c in pairs.conflicts
     ]
     return findings
 

@@ -91,14 +91,10 @@ def conditions(tenant: str, filters: QueryFilters, now: datetime) -> list[sa.Col
 
 
 def _is_narrowing(filters: QueryFilters) -> bool:
+    # Hiding expired or superseded memories (the defaults) narrows too little to be worth listing every
+    # allowed id before the vector search: they are dropped with the candidates, like any filter.
     return bool(
-        filters.tags
-        or filters.kind
-        or filters.source
-        or filters.author
-        or filters.since
-        or filters.until
-        or not filters.include_superseded
+        filters.tags or filters.kind or filters.source or filters.author or filters.since or filters.until
     )
 
 

@@ -36,7 +36,16 @@ import anyio.to_thread
 import numpy as np
 import sqlalchemy as sa
 
-from ._analysis import Matrix, affinity_matrix, analyse_pairs, headline, mmr, split_sentences, word_key
+from ._analysis import (
+    FoundConflict,
+    Matrix,
+    affinity_matrix,
+    analyse_pairs,
+    headline,
+    mmr,
+    split_sentences,
+    word_key,
+)
 from ._db import Database, utcnow
 from ._llm import LLMFailed, synthesise
 from ._rows import stored_vectors
@@ -152,9 +161,9 @@ async def reflect(
         )
     )
     duplicates = tuple(pairs.duplicates) + tuple(group for group, _sim in pairs.near_duplicates)
-    conflicts = tuple(Conflict(ids=ids, reason=reason) for ids, reason in pairs.conflicts)
+    conflicts = _positions(members, pairs.conflicts)
     centre = await _centre(ctx, topic, vectors)
-    points, picked = await _points(ctx, members, vectors, centre, duplicates)
+    points, picked = await _points(ctx, members, vectors, centre, duplicates, conflicts)
     summary = _summary(topic, members, points, picked, conflicts, duplicates)
     # The summary leads with the most representative points; the list tells the story in time order.
     when = {m.id: (m.created_at, m.id) for m in members}
@@ -256,6 +265,14 @@ async def _with_replacements(ctx: ReflectContext, tenant: str, members: list[Mem
     """Add what the gathered memories supersede or are superseded by (one hop), if still current."""
     have = {m.id for m in members}
     wanted = {i for m in members for i in (m.supersedes, m.superseded_by) if i is not None and i not in have}
+    # Queries hide superseded memories; what a gathered memory replaced (linked from the old side only,
+    # as `update(superseded_by=...)` does) is read together with it.
+    m = memory_table.c
+    async with ctx.db.read() as conn:
+        rows = await conn.execute(
+            sa.select(m.id).where(m.tenant == tenant, m.superseded_by.in_(sorted(have)))
+        )
+        wanted |= {i for i in rows.scalars() if i not in have}
     if not wanted:
         return members
     now = utcnow()
@@ -288,18 +305,65 @@ async def _centre(ctx: ReflectContext, topic: str | None, vectors: Matrix) -> np
     return centre.astype(np.float32)
 
 
+def _positions(members: Sequence[Memory], found: Sequence[FoundConflict]) -> tuple[Conflict, ...]:
+    """Conflict entries that say which memory is newer and which states the current position.
+
+    The newer memory of a pair is the current position, unless a still later memory contradicts it
+    without contradicting the older one (the first position was restated after the change).
+    """
+    by_id = {m.id: m for m in members}
+    against: dict[int, set[int]] = {}
+    for c in found:
+        against.setdefault(c.older, set()).add(c.newer)
+        against.setdefault(c.newer, set()).add(c.older)
+    when = {m.id: (m.created_at, m.id) for m in members}
+    out = []
+    for c in found:
+        current = c.newer
+        later = [
+            r for r in against.get(c.newer, set()) if when[r] > when[c.newer] and r not in against[c.older]
+        ]
+        if c.rule != "replaced" and later:
+            current = max(later, key=when.__getitem__)
+        out.append(
+            Conflict(
+                ids=c.ids,
+                reason=c.reason,
+                newer=c.newer,
+                current=current,
+                position=headline(by_id[current]),
+            )
+        )
+    return tuple(out)
+
+
+def _outdated(conflicts: Sequence[Conflict]) -> set[int]:
+    """Memories whose position a conflict entry says is no longer current."""
+    return {i for c in conflicts for i in c.ids if c.current is not None and i != c.current}
+
+
 async def _points(
     ctx: ReflectContext,
     members: Sequence[Memory],
     vectors: Matrix,
     centre: np.ndarray,
     duplicates: Sequence[tuple[int, ...]],
+    conflicts: Sequence[Conflict] = (),
 ) -> tuple[tuple[ReflectionPoint, ...], list[int]]:
-    """Key points (MMR over the embeddings) and, for each, the id of the memory it quotes."""
+    """Key points (MMR over the embeddings) and, for each, the id of the memory it quotes.
+
+    A point never cites both sides of a conflict: a memory that contradicts the point's own memory does
+    not support it, and an outdated side of a conflict is not offered as a point (the conflict entry
+    states both sides and the current one).
+    """
     settings = ctx.settings.reflection
     # A duplicate group offers only its oldest memory as a point; the others still support it.
     later_copies = {i for group in duplicates for i in group[1:]}
-    candidates = [i for i, m in enumerate(members) if m.id not in later_copies]
+    outdated = _outdated(conflicts)
+    candidates = [i for i, m in enumerate(members) if m.id not in later_copies and m.id not in outdated]
+    if not candidates:
+        candidates = [i for i, m in enumerate(members) if m.id not in later_copies]
+    contra = {frozenset(c.ids) for c in conflicts}
     relevance = [float(vectors[i] @ centre) + _IMPORTANCE_BONUS[members[i].importance] for i in candidates]
     k = min(settings.max_points, max(1, math.ceil(len(members) / 2)))
     picks = [candidates[p] for p in mmr(relevance, vectors[candidates], k, settings.diversity)]
@@ -308,11 +372,15 @@ async def _points(
     strength = (vectors @ vectors[picks].T).max(axis=1)
     points: list[ReflectionPoint] = []
     for slot, i in enumerate(picks):
-        support = [
-            members[j]
-            for j in range(len(members))
-            if j == i or (nearest[j] == slot and strength[j] >= _SUPPORT and j not in picks)
-        ]
+        support: list[Memory] = []
+        for j in range(len(members)):
+            if j != i and (nearest[j] != slot or strength[j] < _SUPPORT or j in picks):
+                continue
+            if any(frozenset((members[j].id, s.id)) in contra for s in support):
+                continue
+            if j != i and frozenset((members[j].id, members[i].id)) in contra:
+                continue
+            support.append(members[j])
         support.sort(key=lambda m: (m.created_at, m.id))
         points.append(ReflectionPoint(text=sentences[slot], sources=tuple(m.id for m in support)))
     return tuple(points), [members[i].id for i in picks]
@@ -376,6 +444,9 @@ def _summary(
         parts.append(f"Latest ({_day(latest.created_at)}, #{latest.id}): {headline(latest)}")
     if conflicts:
         parts.append(f"{len(conflicts)} possible contradiction{'s' if len(conflicts) > 1 else ''} to check.")
+        for c in conflicts[:2]:
+            if c.current is not None:
+                parts.append(f"Current position (#{c.current}): {c.position}")
     if duplicates:
         parts.append(f"{len(duplicates)} group{'s' if len(duplicates) > 1 else ''} of duplicates.")
     return " ".join(parts)
@@ -399,7 +470,9 @@ def render(reflection: Reflection, limit: int) -> str:
     tail: list[str] = []
     if reflection.conflicts:
         tail += ["", "Possible conflicts:"] + [
-            f"- {', '.join(f'#{i}' for i in c.ids)}: {c.reason}" for c in reflection.conflicts
+            f"- {', '.join(f'#{i}' for i in c.ids)}: {c.reason}"
+            + (f"; current: #{c.current}" if c.current is not None else "")
+            for c in reflection.conflicts
         ]
     if reflection.duplicates:
         tail += [

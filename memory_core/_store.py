@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import hygiene
+from ._analysis import store_conflicts
 from ._db import Database, to_db_time, utcnow
 from ._index import Vectors
 from ._index_sync import IndexSync
@@ -33,7 +34,7 @@ from ._schema import audit_table, memory_table
 from .config import CoreSettings
 from .embedding import MicroBatcher
 from .errors import Duplicate, InvalidInput, PermissionDenied, TooLarge
-from .types import Actor, Memory, MemoryDraft, MemoryPatch, StoreResult
+from .types import Actor, Memory, MemoryDraft, MemoryPatch, PossibleConflict, StoreResult
 
 __all__ = ["BULK_CHUNK", "MemoryWriter", "NewRow"]
 
@@ -131,10 +132,16 @@ class MemoryWriter:
         """See `MemoryCore.store`."""
         duplicate = await self._duplicate(tenant, row)
         if duplicate is not None:
+            # Storing the same text again with `supersedes` is how a user confirms a warned contradiction.
+            if row.draft.supersedes is not None and row.draft.supersedes != duplicate.id:
+                await self._supersede(tenant, row.draft.supersedes, duplicate.id)
+                duplicate = duplicate.model_copy(update={"memory": await self._memory(tenant, duplicate.id)})
             return duplicate
         row.vector = await self._batcher.embed_one(row.text)
         await self._index.sync()
-        near = await self._near_duplicates(tenant, row.vector)
+        neighbours = await self._neighbours(tenant, row.vector)
+        near = [m for m, sim in neighbours if sim >= self.settings.near_duplicate_threshold]
+        contradicts = await self._contradicts(tenant, row, neighbours)
         draft = row.draft
         try:
             async with self._db.write() as conn:
@@ -156,13 +163,48 @@ class MemoryWriter:
         await self._index.sync()
         memory = await self._memory(tenant, memory_id)
         logger.debug("stored #%d in %s", memory_id, tenant)
-        return StoreResult(memory=memory, created=True, near_duplicates=tuple(near), redacted=row.redacted)
+        return StoreResult(
+            memory=memory,
+            created=True,
+            near_duplicates=tuple(near),
+            redacted=row.redacted,
+            contradicts=contradicts,
+        )
 
-    async def _near_duplicates(self, tenant: str, vector: Vectors) -> list[int]:
+    async def _neighbours(self, tenant: str, vector: Vectors) -> list[tuple[int, float]]:
+        """The nearest stored memories: near-duplicate and possible-contradiction candidates."""
         if self._index.size(tenant) == 0:
             return []
-        hits = await self._index.search(tenant, vector, 5)
-        return [m for m, sim in hits if sim >= self.settings.near_duplicate_threshold]
+        return await self._index.search(tenant, vector, max(5, self.settings.quality.conflict_neighbours))
+
+    async def _contradicts(
+        self, tenant: str, row: NewRow, neighbours: list[tuple[int, float]]
+    ) -> tuple[PossibleConflict, ...]:
+        """Stored memories the new one may contradict (not the one it says it supersedes)."""
+        wanted = [(m, sim) for m, sim in neighbours if m != row.draft.supersedes]
+        if not wanted:
+            return ()
+        async with self._db.read() as conn:
+            found = await load_memories(conn, [m for m, _ in wanted], [memory_table.c.tenant == tenant])
+        candidates = [(found[m], sim) for m, sim in wanted if m in found]
+        draft = row.draft
+        return store_conflicts(
+            row.text, draft.kind, draft.tags, candidates, self.settings.quality, now=utcnow()
+        )
+
+    async def _supersede(self, tenant: str, old: int, new: int) -> None:
+        async with self._db.write() as conn:
+            await require(conn, tenant, old)
+            await conn.execute(
+                sa.update(memory_table)
+                .where(memory_table.c.id == old, memory_table.c.tenant == tenant)
+                .values(superseded_by=new, updated_at=to_db_time(utcnow()))
+            )
+            await conn.execute(
+                sa.update(memory_table)
+                .where(memory_table.c.id == new, memory_table.c.supersedes.is_(None))
+                .values(supersedes=old)
+            )
 
     async def _insert(self, conn: AsyncConnection, rows: Sequence[NewRow]) -> list[int]:
         """Insert memories with their tags, keyword entries and change-log rows; return their ids."""

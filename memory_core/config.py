@@ -162,13 +162,14 @@ class QualitySettings(BaseModel):
         0.4, ge=-1, le=1, description="A query whose best answer has a lower cosine than this is a gap."
     )
     conflict_similarity: float = Field(
-        0.8,
-        ge=0,
+        0.3,
+        ge=-1,
         le=1,
-        description="Two memories this similar that differ in a number, a name or a negation may contradict.",
+        description="Memories from this cosine are handed to the conflict finder, which then needs a shared "
+        "subject and a negation, a replacement or a changed value (the cosine only proposes pairs).",
     )
-    decision_similarity: float = Field(
-        0.7, ge=0, le=1, description="Two unlinked decisions this similar are a possible conflict."
+    conflict_neighbours: int = Field(
+        10, ge=1, le=100, description="How many nearest memories of each memory the conflict finder reads."
     )
     low_information_words: int = Field(
         3, ge=1, le=20, description="A memory with fewer content words than this is low-information."

@@ -19,11 +19,13 @@ __all__ = [
     "Conflict",
     "ExportRecord",
     "Finding",
+    "FindingFix",
     "Hit",
     "Importance",
     "Memory",
     "MemoryDraft",
     "MemoryPatch",
+    "PossibleConflict",
     "QualityReport",
     "QueryFilters",
     "Reflection",
@@ -282,6 +284,23 @@ class Memory(BaseModel):
         return self.expires_at is not None and self.expires_at <= now
 
 
+class PossibleConflict(BaseModel):
+    """A stored memory the new one may contradict: who wrote it, when, and why the core thinks so."""
+
+    model_config = _Frozen
+
+    id: int
+    author: str | None
+    created_at: datetime
+    reason: str
+
+    @property
+    def warning(self) -> str:
+        """`this may contradict #12 by alice on 3 Jan 2026`: how every front-end starts its warning."""
+        by = f" by {self.author}" if self.author else ""
+        return f"this may contradict #{self.id}{by} on {self.created_at.day} {self.created_at:%b %Y}"
+
+
 class StoreResult(BaseModel):
     """The answer to a store: the memory, or the existing one when the text was already stored."""
 
@@ -292,6 +311,7 @@ class StoreResult(BaseModel):
     duplicate_of: int | None = None
     near_duplicates: tuple[int, ...] = ()
     redacted: tuple[str, ...] = ()
+    contradicts: tuple[PossibleConflict, ...] = ()  # stored memories this one may contradict
 
     @property
     def id(self) -> int:
@@ -310,7 +330,7 @@ class QueryFilters(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
     include_expired: bool = False
-    include_superseded: bool = True
+    include_superseded: bool = False
 
 
 class ScoreBreakdown(BaseModel):
@@ -408,12 +428,29 @@ class TimelineEntry(BaseModel):
 
 
 class Conflict(BaseModel):
-    """Memories that may contradict each other, and why the core thinks so."""
+    """Memories that may contradict each other, and why the core thinks so.
+
+    `newer` is the later memory of the pair; `current` the one that states the current position (the
+    newer one, unless the older was restated after it) and `position` what it says.
+    """
 
     model_config = _Frozen
 
     ids: tuple[int, ...]
     reason: str
+    newer: int | None = None
+    current: int | None = None
+    position: str | None = None
+
+
+class FindingFix(BaseModel):
+    """The one-click fix of a finding: mark `memory_id` as superseded by `superseded_by`."""
+
+    model_config = _Frozen
+
+    action: str = "supersede"
+    memory_id: int
+    superseded_by: int
 
 
 class Reflection(BaseModel):
@@ -453,6 +490,7 @@ class Finding(BaseModel):
     memory_ids: tuple[int, ...]
     message: str
     hint: str
+    fix: FindingFix | None = None
 
 
 class TrendPoint(BaseModel):

@@ -29,6 +29,7 @@ from memory_core import (
     MemoryPatch,
     NotFound,
     PermissionDenied,
+    PossibleConflict,
     QualityReport,
     QueryFilters,
     RateLimiter,
@@ -189,6 +190,9 @@ class StoreResponse(BaseModel):
     duplicate_of: int | None
     near_duplicates: list[int]
     redacted: list[str]
+    contradicts: list[PossibleConflict] = Field(
+        description="Stored memories this one may contradict; store it again with `supersedes` to replace."
+    )
     memory: Memory
 
 
@@ -217,6 +221,7 @@ class QueryRequest(BaseModel):
     until: datetime | None = None
     mode: Literal["hybrid", "vector", "keyword"] = "hybrid"
     include_expired: bool = False
+    include_superseded: bool = Field(False, description="Also memories replaced by newer ones.")
 
 
 class ReflectRequest(BaseModel):
@@ -309,6 +314,7 @@ def build_api(core: MemoryCore, keys: ApiKeys, settings: ApiSettings) -> APIRout
             duplicate_of=result.duplicate_of,
             near_duplicates=list(result.near_duplicates),
             redacted=list(result.redacted),
+            contradicts=list(result.contradicts),
             memory=result.memory,
         )
 
@@ -362,6 +368,7 @@ def build_api(core: MemoryCore, keys: ApiKeys, settings: ApiSettings) -> APIRout
             since=_aware(body.since),
             until=_aware(body.until),
             include_expired=body.include_expired,
+            include_superseded=body.include_superseded,
         )
         return await core.query(who.tenant, body.question, filters=filters, limit=body.limit, mode=body.mode)
 

@@ -166,7 +166,7 @@ class TeamloreCog(commands.Cog, name="teamlore"):
 
     @app_commands.command(name="store", description="Remember something for the team.")
     @app_commands.describe(
-        text="What to remember; #tags, !high, ttl:30d and kind:decision work here too",
+        text="What to remember; #tags, !high, ttl:30d, kind:decision and supersedes:#12 work here too",
         tags="Tags, separated by spaces or commas",
         importance="How much it matters (default normal)",
         ttl="Forget it after this long, e.g. 30d, 12h, 2w",

@@ -121,6 +121,8 @@ def meta_line(memory: Memory) -> str:
         parts.append("!" + memory.importance.value)
     if memory.expires_at is not None:
         parts.append("until " + _date(memory.expires_at))
+    if memory.superseded_by is not None:
+        parts.append(f"superseded by #{memory.superseded_by}")
     link = _link(memory)
     if link:
         parts.append(link)
@@ -205,7 +207,7 @@ def _share_button(answer: SharedAnswer) -> Block:
 def _stored(reply: StoredReply, text_limit: int) -> Message:
     memory = reply.memory
     if not reply.result.created:
-        text = f"Already remembered as {memory.ref}."
+        text = stored_text(reply)
         return _message(text, [_section(f":information_source: {text}"), *_memory_blocks(memory, text_limit)])
     text = escape(stored_text(reply))
     return _message(text, [_section(":white_check_mark: " + text), _context(meta_line(memory))])

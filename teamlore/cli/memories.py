@@ -42,11 +42,16 @@ def store(
     ] = None,
     title: Annotated[str | None, typer.Option(help="A short title.")] = None,
     author: Annotated[str | None, typer.Option(help="Who it comes from (default: cli).")] = None,
+    supersedes: Annotated[
+        int | None,
+        typer.Option(min=1, help="The id of a memory this one replaces (it drops out of answers)."),
+    ] = None,
     redact: Annotated[bool, typer.Option(help="Store credentials redacted instead of refusing.")] = False,
     tenant: TenantOption = DEFAULT_TENANT,
     as_json: JsonOption = False,
 ) -> None:
-    """Remember something. Prints the new id, or the id it was already stored under."""
+    """Remember something. Prints the new id, or the id it was already stored under, and any stored
+    memory it may contradict (store it again with --supersedes ID to replace that one)."""
     body = sys.stdin.read() if text == "-" else text
 
     async def work() -> StoreResult:
@@ -62,6 +67,7 @@ def store(
             source=Source.CLI,
             author=author or CLI_ACTOR.name,
             author_id=CLI_ACTOR.id,
+            supersedes=supersedes,
         )
         async with open_core() as core:
             return await core.store(tenant, draft, redact=redact)
@@ -74,16 +80,26 @@ def store(
                 "duplicate_of": result.duplicate_of,
                 "near_duplicates": list(result.near_duplicates),
                 "redacted": list(result.redacted),
+                "contradicts": [c.model_dump(mode="json") for c in result.contradicts],
             }
         )
-    elif result.created:
+        return
+    if result.created:
         err.print(f"Remembered as [bold]#{result.id}[/bold].", highlight=False)
         if result.near_duplicates:
             err.print("Similar: " + ", ".join(f"#{i}" for i in result.near_duplicates), highlight=False)
         if result.redacted:
             err.print("Redacted: " + ", ".join(result.redacted), highlight=False)
     else:
-        err.print(f"Already remembered as [bold]#{result.id}[/bold].", highlight=False)
+        replaces = f" It replaces #{result.memory.supersedes}." if result.memory.supersedes else ""
+        err.print(f"Already remembered as [bold]#{result.id}[/bold].{replaces}", highlight=False)
+    for maybe in result.contradicts:
+        err.print(
+            f"Warning: {maybe.warning} ({maybe.reason}) — run the same store again with "
+            f"--supersedes {maybe.id} to replace it.",
+            highlight=False,
+            markup=False,
+        )
 
 
 def query(
@@ -96,6 +112,9 @@ def query(
     since: Annotated[str | None, typer.Option(help="Only newer than: 7d, 2w or 2026-01-31.")] = None,
     until: Annotated[str | None, typer.Option(help="Only older than: a date or duration.")] = None,
     mode: Annotated[str, typer.Option(help="hybrid, vector or keyword.")] = "hybrid",
+    include_superseded: Annotated[
+        bool, typer.Option(help="Also memories replaced by newer ones (shown as superseded by #N).")
+    ] = False,
     tenant: TenantOption = DEFAULT_TENANT,
     as_json: JsonOption = False,
 ) -> None:
@@ -111,6 +130,7 @@ def query(
             author=author,
             since=parse_when(since, option="--since"),
             until=parse_when(until, option="--until", end_of_day=True),
+            include_superseded=include_superseded,
         )
         async with open_core() as core:
             return await core.query(tenant, question, filters=filters, limit=limit, mode=mode)  # type: ignore[arg-type]

@@ -71,6 +71,8 @@ def memory_line(memory: Memory) -> str:
     if memory.source_ref:
         origin += f" ({memory.source_ref})"
     detail = escape(f"{who}, {when(memory.created_at)}{origin} {tags}")
+    if memory.superseded_by is not None:
+        detail += f" · superseded by #{memory.superseded_by}"
     return f"[bold]#{memory.id}[/bold] {escape(memory.text)}\n    [dim]{detail}[/dim]"
 
 
@@ -89,5 +91,6 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "author": m.author,
         "created_at": m.created_at.isoformat(),
         "expires_at": m.expires_at.isoformat() if m.expires_at else None,
+        "superseded_by": m.superseded_by,
         "breakdown": hit.breakdown.model_dump(mode="json"),
     }

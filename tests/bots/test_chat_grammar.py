@@ -293,3 +293,17 @@ def test_any_text_parses_or_is_refused_cleanly(text: str) -> None:
     for prefix in ("/store ", "/query ", "/reflect "):
         with contextlib.suppress(InvalidInput):
             p(prefix + text)
+
+
+def test_store_supersedes_names_the_memory_it_replaces() -> None:
+    command = parse("/store backups are kept for 14 days supersedes:#12 #backup", now=NOW)
+    assert isinstance(command, StoreCommand)
+    assert (command.text, command.supersedes, command.tags) == (
+        "backups are kept for 14 days",
+        12,
+        ("backup",),
+    )
+    assert parse("/store no replacement here", now=NOW).supersedes is None  # type: ignore[union-attr]
+    for bad in ("supersedes:", "supersedes:twelve", "supersedes:#0"):
+        with pytest.raises(InvalidInput, match="supersedes"):
+            parse(f"/store text {bad}", now=NOW)

@@ -30,6 +30,7 @@ from memory_core import (
     ConfigurationError,
     Importance,
     MemoryCore,
+    MemoryDraft,
     Source,
     TenantIdentities,
     TenantMap,
@@ -496,3 +497,28 @@ async def test_busy_port_is_a_configuration_error(core: MemoryCore) -> None:
 async def test_no_recipients_is_a_configuration_error(core: MemoryCore) -> None:
     with pytest.raises(ConfigurationError, match="TEAMLORE_MAIL__RECIPIENTS"):
         await run_smtp(core, settings(recipients=()), TenantMap())
+
+
+async def test_confirmation_names_a_memory_the_mail_may_contradict(
+    core: MemoryCore, relay: tuple[Sink, int]
+) -> None:
+    old = await core.store("default", MemoryDraft(text="Backups are kept for 35 days.", author="alice"))
+    sink, relay_port = relay
+    mail_settings = settings(
+        confirm=True,
+        relay=RelaySettings(
+            host="127.0.0.1", port=relay_port, from_address="lore@teamlore.example", start_tls=False
+        ),
+    )
+    mail = crlf(
+        f"From: Bob <{SENDER}>\nTo: {RECIPIENT}\nSubject: Backups\n"
+        "Message-ID: <backups-14@acme.example>\n\nBackups are kept for 14 days now.\n".encode()
+    )
+    async with serving(core, mail_settings) as port:
+        result = await send(port, mail)
+        with anyio.fail_after(10):
+            await sink.received.wait()
+    new = remembered_id(result.text)
+    body = sink.messages[0].get_content()
+    assert f"#{new}: this may contradict #{old.id} by alice on " in body
+    assert f"mark #{old.id} as superseded by #{new}" in body and f"supersedes:#{old.id}" in body

@@ -77,6 +77,31 @@ async def test_storing_the_same_text_twice_answers_the_existing_id(client: Clien
     assert "already stored" in again["message"]
 
 
+async def test_store_names_a_probable_contradiction_and_supersedes_hides_the_old_one(client: Client) -> None:
+    old = structured(await client.call_tool("store_memory", {"text": "Backups are kept for 35 days."}))
+    new = structured(await client.call_tool("store_memory", {"text": "Backups are kept for 14 days now."}))
+    (maybe,) = new["contradicts"]
+    assert maybe["id"] == old["id"] and maybe["ref"] == f"#{old['id']}" and "14 days" in maybe["reason"]
+    assert (
+        f"this may contradict #{old['id']}" in new["message"] and f"supersedes={old['id']}" in new["message"]
+    )
+    again = structured(
+        await client.call_tool(
+            "store_memory", {"text": "Backups are kept for 14 days now.", "supersedes": old["id"]}
+        )
+    )
+    assert again["id"] == new["id"] and f"it replaces #{old['id']}" in again["message"]
+    hits = structured(await client.call_tool("query_memories", {"question": "how long are backups kept"}))
+    assert [h["id"] for h in hits["hits"]] == [new["id"]]
+    history = structured(
+        await client.call_tool(
+            "query_memories", {"question": "how long are backups kept", "include_superseded": True}
+        )
+    )
+    replaced = next(h for h in history["hits"] if h["id"] == old["id"])
+    assert replaced["superseded_by"] == new["id"]
+
+
 async def test_secrets_are_refused_with_a_way_out_or_redacted_on_request(client: Client) -> None:
     text = "staging token: ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2
     refused = error_of(await client.call_tool("store_memory", {"text": text}))

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from memory_core import Embedder, MemoryCore, MemoryPatch, Severity, Source
-from memory_core._analysis import difference, is_low_information, word_key
+from memory_core._analysis import is_low_information, word_key
+from memory_core._conflicts import Statement, contradiction, explain
 from memory_core._db import to_db_time
 from memory_core._quality import PENALTIES, score
 from memory_core._schema import ingest_failure_table
@@ -214,10 +215,18 @@ def test_score_formula_caps_each_kind() -> None:
 @pytest.mark.parametrize(
     ("a", "b", "why"),
     [
-        ("Backups are kept for 35 days.", "Backups are kept for 14 days now.", "35 vs 14 day"),
-        ("Deploy window closes at 16:00 CET.", "Deploy window closes at 17:30 CET.", "16:00 vs 17:30"),
-        ("Paging goes through Opsgenie.", "Paging goes through PagerDuty.", "opsgenie vs pagerduty"),
+        ("Backups are kept for 35 days.", "Backups are kept for 14 days now.", "14 days vs 35 days"),
+        ("Deploy window closes at 16:00 CET.", "Deploy window closes at 17:30 CET.", "17:30 vs 16:00"),
+        ("Paging goes through Opsgenie.", "Paging goes through PagerDuty.", "PagerDuty vs Opsgenie"),
         ("We use feature flags for releases.", "We no longer use feature flags for releases.", "no longer"),
+        (
+            "Decision (January): we will use MongoDB for the new orders service.",
+            "Decision (March): the orders service will not use MongoDB; we switched to PostgreSQL.",
+            "#2 says “will not use MongoDB” where #1 says “we will use MongoDB”",
+        ),
+        ("Our CI runs on Jenkins.", "We moved CI from Jenkins to GitHub Actions.", "it gives up Jenkins"),
+        ("Deploys happen on Tuesdays.", "We do not deploy on Fridays.", None),
+        ("Session tokens expire after 12 hours.", "Refresh tokens expire after 30 days.", None),
         ("Backups are kept for 35 days.", "Backups are kept for 35 days, tested monthly.", None),
         (
             "The API allows 100 requests per second.",
@@ -227,11 +236,11 @@ def test_score_formula_caps_each_kind() -> None:
     ],
 )
 def test_what_makes_two_similar_texts_disagree(a: str, b: str, why: str | None) -> None:
-    reason = difference(a, b)
+    found = contradiction(Statement(a), Statement(b))
     if why is None:
-        assert reason is None
+        assert found is None
     else:
-        assert reason is not None and why in reason
+        assert found is not None and why in explain(found, 1, 2)
 
 
 def test_duplicates_and_low_information_are_about_words() -> None:

@@ -71,8 +71,13 @@ async def test_reflection_on_the_incident_cites_it_in_time_order_and_reports_the
     bus = await core.reflect("default", "event bus", dry_run=True)
     assert {ids["eb-kafka"], ids["eb-rabbit"]} <= set(bus.sources)
     (conflict,) = bus.conflicts
-    assert set(conflict.ids) == {ids["eb-kafka"], ids["eb-rabbit"]}
-    assert "two decisions on the same subject" in conflict.reason
+    assert conflict.ids == (ids["eb-kafka"], ids["eb-rabbit"])
+    assert f"#{ids['eb-rabbit']} says “we drop Kafka” where #{ids['eb-kafka']} says" in conflict.reason
+    assert conflict.newer == conflict.current == ids["eb-rabbit"] and "RabbitMQ" in (conflict.position or "")
+    assert f"Current position (#{ids['eb-rabbit']})" in bus.summary
+    for point in bus.points:  # a key point cites one side of a contradiction, never both
+        assert not set(conflict.ids) <= set(point.sources)
+    assert ids["eb-kafka"] not in {p.sources[0] for p in bus.points}  # the outdated side is no key point
 
     # Once the reversal says what it replaced, the reflection tells the story the other way round.
     await link_supersedes(core, "default", ids["eb-kafka"], ids["eb-rabbit"])

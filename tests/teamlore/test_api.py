@@ -75,6 +75,32 @@ async def test_store_get_patch_query_delete(core: MemoryCore, client: httpx.Asyn
     assert missing.status_code == 404 and f"#{memory_id}" in missing.json()["detail"]
 
 
+async def test_store_names_a_probable_contradiction_and_supersedes_replaces_it(
+    core: MemoryCore, client: httpx.AsyncClient
+) -> None:
+    auth = await key(core, name="ci-bot")
+    old = await client.post("/api/v1/memories", headers=auth, json={"text": "Backups are kept for 35 days."})
+    new = await client.post(
+        "/api/v1/memories", headers=auth, json={"text": "Backups are kept for 14 days now."}
+    )
+    old_id, body = old.json()["id"], new.json()
+    (maybe,) = body["contradicts"]
+    assert maybe["id"] == old_id and maybe["author"] == "ci-bot" and "14 days" in maybe["reason"]
+    again = await client.post(
+        "/api/v1/memories",
+        headers=auth,
+        json={"text": "Backups are kept for 14 days now.", "supersedes": old_id},
+    )
+    assert again.status_code == 200 and again.json()["memory"]["supersedes"] == old_id
+    question = {"question": "how long are backups kept"}
+    hits = (await client.post("/api/v1/query", headers=auth, json=question)).json()
+    assert [h["memory"]["id"] for h in hits] == [body["id"]]
+    history = (
+        await client.post("/api/v1/query", headers=auth, json={**question, "include_superseded": True})
+    ).json()
+    assert {h["memory"]["id"]: h["memory"]["superseded_by"] for h in history}[old_id] == body["id"]
+
+
 async def test_read_key_cannot_write_and_keys_only_delete_their_own(
     core: MemoryCore, client: httpx.AsyncClient
 ) -> None:

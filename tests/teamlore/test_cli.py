@@ -31,7 +31,13 @@ def cli(env: dict[str, str], *args: str, input: str | None = None):  # type: ign
 def test_store_json_reports_new_and_duplicate(env: dict[str, str]) -> None:
     first = cli(env, "store", "The VPN moved to vpn2.corp", "--tag", "infra", "--json")
     assert first.exit_code == 0, first.stderr
-    assert json.loads(first.stdout) == {"id": 1, "duplicate_of": None, "near_duplicates": [], "redacted": []}
+    assert json.loads(first.stdout) == {
+        "id": 1,
+        "duplicate_of": None,
+        "near_duplicates": [],
+        "redacted": [],
+        "contradicts": [],
+    }
     again = cli(env, "store", "the vpn moved to VPN2.corp", "--json")
     assert json.loads(again.stdout)["duplicate_of"] == 1
 
@@ -48,6 +54,25 @@ def test_query_json_has_the_documented_fields(env: dict[str, str]) -> None:
     )
     filtered = cli(env, "query", "deploys lunch", "--tag", "release", "--json")
     assert [h["text"] for h in json.loads(filtered.stdout)] == ["Deploys happen on Tuesdays"]
+
+
+def test_store_names_a_probable_contradiction_and_supersedes_replaces_it(env: dict[str, str]) -> None:
+    cli(env, "store", "Backups are kept for 35 days.", "--author", "alice")
+    warned = cli(env, "store", "Backups are kept for 14 days now.")
+    assert "Remembered as #2" in warned.stderr
+    assert "this may contradict #1 by alice on " in warned.stderr and "--supersedes 1" in warned.stderr
+    as_json = json.loads(cli(env, "store", "Backups are kept 14 days from now on.", "--json").stdout)
+    assert [c["id"] for c in as_json["contradicts"]] == [1] and as_json["contradicts"][0]["author"] == "alice"
+    replaced = cli(env, "store", "Backups are kept for 14 days now.", "--supersedes", "1")
+    assert "Already remembered as #2. It replaces #1." in replaced.stderr
+    hits = json.loads(cli(env, "query", "how long are backups kept", "--json").stdout)
+    assert 1 not in [h["id"] for h in hits]
+    history = json.loads(
+        cli(env, "query", "how long are backups kept", "--json", "--include-superseded").stdout
+    )
+    assert {h["id"]: h["superseded_by"] for h in history}[1] == 2
+    shown = cli(env, "query", "how long are backups kept", "--include-superseded")
+    assert "superseded by #2" in shown.stdout
 
 
 def test_human_output_and_get_forget(env: dict[str, str]) -> None:

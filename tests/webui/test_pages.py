@@ -377,3 +377,18 @@ async def test_store_a_memory_that_supersedes_an_older_one(web: Web) -> None:
             )
             assert bad.status_code == 422 and 'id="e-supersedes"' in bad.text and message in bad.text
             assert f'value="{value}"' in bad.text
+
+
+async def test_store_warns_of_a_probable_contradiction_and_takes_supersedes(web: Web) -> None:
+    async with await web.signed_in(Scope.WRITE) as client:
+        await post(client, "/store", "/store", {"text": "Backups are kept for 35 days."})
+        warned = await post(client, "/store", "/store", {"text": "Backups are kept for 14 days now."})
+        assert "Warning: this may contradict #1 by " in warned.text
+        assert 'name="old" value="1"' in warned.text and 'name="new" value="2"' in warned.text
+        again = await post(
+            client, "/store", "/store", {"text": "Backups are kept for 14 days now.", "supersedes": "#1"}
+        )
+        assert "Already remembered as" in again.text and "It replaces" in again.text
+        assert (await web.core.get("default", 1)).superseded_by == 2
+        bad = await post(client, "/store", "/store", {"text": "another fact", "supersedes": "twelve"})
+        assert bad.status_code == 422 and 'id="e-supersedes"' in bad.text

@@ -245,3 +245,22 @@ async def test_reflect(harness: Harness) -> None:
     embed = harness.reply().embeds[0]
     assert (embed.title or "").startswith("Reflection on “VPN”")
     assert any(f.name == "Sources" for f in embed.fields)
+
+
+async def test_store_warns_of_a_probable_contradiction_and_supersedes_replaces_it(
+    harness: Harness, core: MemoryCore
+) -> None:
+    await harness.say("!store Backups are kept for 35 days. #backup")
+    harness.reply()
+    await harness.say("!store Backups are kept for 14 days now. #backup")
+    embed = harness.reply().embeds[0]
+    who = harness.member(0).display_name
+    assert embed.title == "Remembered as #2 (#backup)."
+    assert f"This may contradict #1 by {who} on " in (embed.footer.text or "") + str(embed.description)
+    assert "supersedes:#1" in (embed.footer.text or "") + str(embed.description)
+    await harness.say("!store Backups are kept for 14 days now. #backup supersedes:#1")
+    harness.reply()
+    assert (await core.get("default", 1)).superseded_by == 2
+    await harness.say("!query how long are backups kept?")
+    names = [f.name or "" for f in harness.reply().embeds[0].fields]
+    assert [n.split(" · ")[0] for n in names] == ["#2"]

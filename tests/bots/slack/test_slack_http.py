@@ -459,3 +459,20 @@ async def test_mentions_by_other_bots_are_ignored(endpoint: Endpoint) -> None:
     assert await memories(endpoint.core) == []
     assert not endpoint.slack.of("chat.postMessage")
     assert not endpoint.slack.of("chat.postEphemeral")
+
+
+async def test_store_answer_names_a_probable_contradiction_and_supersedes_replaces_it(
+    endpoint: Endpoint,
+) -> None:
+    await command(endpoint, "/store", "Backups are kept for 35 days. #backup", "c1")
+    answer = await command(endpoint, "/store", "Backups are kept for 14 days now. #backup", "c2")
+    old, new = sorted(m.id for m in await memories(endpoint.core))
+    assert f"this may contradict #{old} by alice on " in answer["text"].replace("This", "this")
+    assert f"`supersedes:#{old}`" in answer["text"]
+    again = await command(
+        endpoint, "/store", f"Backups are kept for 14 days now. #backup supersedes:#{old}", "c3"
+    )
+    assert f"Already remembered as #{new}. It replaces #{old}." in again["text"]
+    assert (await endpoint.core.get("default", old)).superseded_by == new
+    found = await command(endpoint, "/query", "how long are backups kept?", "q3")
+    assert f"*#{new}*" in dumped(found) and f"*#{old}*" not in dumped(found)
