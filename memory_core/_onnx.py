@@ -57,7 +57,10 @@ def weights_digest(model_path: Path, cache_dir: Path) -> str:
             sha.update(block)
     digest = sha.hexdigest()
     known[key] = digest
-    _write_atomically(memo, json.dumps(known).encode())
+    try:
+        _write_atomically(memo, json.dumps(known).encode())
+    except OSError as exc:  # a read-only cache (a baked image): hashing again next start is the cost
+        logger.debug("cannot remember the weights' digest in %s: %s", memo, exc)
     return digest
 
 

