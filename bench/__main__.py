@@ -4,6 +4,7 @@ python -m bench locomo   LoCoMo retrieval: keyword / vector / hybrid, per catego
 python -m bench sanity   the general sanity set: team facts and the teamkb BEIR-layout fixture
 python -m bench beir DIR any data set in BEIR layout (corpus.jsonl, queries.jsonl, qrels/test.tsv)
 python -m bench scale    latency, throughput, memory, start-up and HNSW recall at 100k and 1M
+python -m bench cli      cold CLI times against `import torch`, ONNX and torch runtimes side by side
 python -m bench conflicts  the conflict finder on bench/fixtures/conflicts, per category
 python -m bench report   rewrite docs/benchmarks.md from the saved results
 python -m bench all      locomo, sanity and scale, then the report
@@ -26,6 +27,7 @@ from memory_core import Embedder, SearchMode, load_embedder
 
 from .beir import run_beir
 from .cache import CachedEmbedder
+from .cli import run_cli
 from .conflicts import run_conflicts
 from .conflicts import table as conflicts_table
 from .locomo import run_locomo
@@ -185,6 +187,15 @@ def scale(
     )
     typer.echo(json.dumps(result, indent=2))
     _save("scale", result)
+    write_report()
+
+
+@app.command()
+def cli(rounds: Annotated[int, typer.Option(help="Interleaved rounds of every command.")] = 7) -> None:
+    """Cold CLI start times against `python -c "import torch"`; the two embedding runtimes side by side."""
+    result = run_cli(rounds=rounds, progress=_say)
+    typer.echo(json.dumps(result, indent=2))
+    _save("cli", result)
     write_report()
 
 

@@ -53,5 +53,7 @@ def machine_facts() -> dict[str, Any]:
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
-        "versions": {p: _version(p) for p in ("torch", "sentence-transformers", "faiss-cpu", "numpy")},
+        "versions": {
+            p: _version(p) for p in ("torch", "sentence-transformers", "onnxruntime", "faiss-cpu", "numpy")
+        },
     }

@@ -16,7 +16,7 @@ from bench.__main__ import app
 def test_every_command_in_the_docs_exists() -> None:
     help_text = CliRunner().invoke(app, ["--help"]).output
     documented = set(re.findall(r"python -m bench (\w+)", report.HEADER))
-    assert documented == {"all", "locomo", "sanity", "beir", "scale", "report", "conflicts"}
+    assert documented == {"all", "locomo", "sanity", "beir", "scale", "cli", "report", "conflicts"}
     for command in documented:
         assert command in help_text
 
