@@ -105,7 +105,11 @@ async def _run(
         return StoredReply(await core.store(tenant, draft))
     if isinstance(command, QueryCommand):
         filters = QueryFilters(
-            tags=command.tags, author=command.author, since=command.since, until=command.until
+            tags=command.tags,
+            author=command.author,
+            since=command.since,
+            until=command.until,
+            include_superseded=command.include_superseded,
         )
         if command.question:
             hits = await core.query(tenant, command.question, filters=filters, limit=command.limit)

@@ -1,7 +1,7 @@
 """The chat command grammar of DESIGN §4 (Slack, Discord, `teamlore shell`), parsed into frozen commands.
 
     /store <text> [#tag ...] [!low|!normal|!high|!critical] [ttl:30d] [kind:decision] [supersedes:#12]
-    /query <question> [#tag ...] [from:@who] [since:7d] [until:2026-01-31] [limit:5]
+    /query <question> [#tag ...] [from:@who] [since:7d] [until:2026-01-31] [limit:5] [superseded:yes]
     /reflect [topic] [since:30d] [until:...] [#tag ...]
     /forget #<id>
     /lore help [command]          /lore <store|query|reflect|forget> ...   (the umbrella form)
@@ -15,7 +15,7 @@ How a line is read (the text is split on whitespace into tokens; each token is o
   tags before or after the text are removed from it.
 - `!low`, `!normal`, `!high`, `!critical` (whole token, any case): the importance (/store only).
 - `key:value` options, only the keys of the command at hand (`ttl`, `kind`, `supersedes` for /store;
-  `from`, `since`, `until`, `limit` for /query; `since`, `until` for /reflect). Any other
+  `from`, `since`, `until`, `limit`, `superseded` for /query; `since`, `until` for /reflect). Any other
   `word:thing` (`note:`, `https://...`) is text. Durations are a number and a unit: `90m`, `12h`,
   `30d`, `2w` (at most ten years). Dates are `2026-01-31` (UTC; `until:` includes that whole day)
   or ISO date-times. `since:7d` means "from 7 days ago", `until:7d` "up to 7 days ago".
@@ -77,7 +77,7 @@ USAGE: dict[CommandName, tuple[str, str, str]] = {
         "store the VPN moved to vpn2.corp #infra !high",
     ),
     "query": (
-        "query <question> [#tag ...] [from:@who] [since:7d] [until:2026-01-31] [limit:5]",
+        "query <question> [#tag ...] [from:@who] [since:7d] [until:2026-01-31] [limit:5] [superseded:yes]",
         "Find what the team knows (a question, or only filters for the newest matches).",
         "query where is the VPN? #infra since:30d",
     ),
@@ -118,6 +118,7 @@ class QueryCommand:
     since: datetime | None = None
     until: datetime | None = None
     limit: int = DEFAULT_LIMIT
+    include_superseded: bool = False  # `superseded:yes`: also memories replaced by newer ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +336,7 @@ _EXAMPLES = {
     "since": "since:7d",
     "until": "until:2026-01-31",
     "limit": "limit:5",
+    "superseded": "superseded:yes",
     "importance": "!high",
 }
 
@@ -366,7 +368,7 @@ def _merge_gap(gap: str) -> str:
 
 
 _STORE_KEYS = frozenset({"importance", "ttl", "kind", "supersedes"})
-_QUERY_KEYS = frozenset({"from", "since", "until", "limit"})
+_QUERY_KEYS = frozenset({"from", "since", "until", "limit", "superseded"})
 _REFLECT_KEYS = frozenset({"since", "until"})
 
 
@@ -409,7 +411,15 @@ def _parse_query(args: str, now: datetime) -> QueryCommand:
     tags = _unique(options.tags)
     if not question and not (tags or author or since or until):
         raise InvalidInput("what do you want to know? e.g. query where is the VPN? #infra")
-    return QueryCommand(question, tags, author, since, until, limit)
+    history = _yes(values["superseded"]) if "superseded" in values else False
+    return QueryCommand(question, tags, author, since, until, limit, history)
+
+
+def _yes(value: str) -> bool:
+    word = value.strip().lower()
+    if word not in ("yes", "no", "true", "false", "on", "off"):
+        raise InvalidInput("superseded: is yes or no, e.g. superseded:yes")
+    return word in ("yes", "true", "on")
 
 
 def _parse_reflect(args: str, now: datetime) -> ReflectCommand:

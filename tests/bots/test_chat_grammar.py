@@ -307,3 +307,12 @@ def test_store_supersedes_names_the_memory_it_replaces() -> None:
     for bad in ("supersedes:", "supersedes:twelve", "supersedes:#0"):
         with pytest.raises(InvalidInput, match="supersedes"):
             parse(f"/store text {bad}", now=NOW)
+
+
+def test_query_superseded_yes_asks_for_replaced_memories_too() -> None:
+    asked = parse("/query how long are backups kept superseded:yes", now=NOW)
+    assert isinstance(asked, QueryCommand) and asked.include_superseded
+    assert asked.question == "how long are backups kept"
+    assert not parse("/query how long are backups kept", now=NOW).include_superseded  # type: ignore[union-attr]
+    with pytest.raises(InvalidInput, match="superseded: is yes or no"):
+        parse("/query backups superseded:maybe", now=NOW)

@@ -476,3 +476,5 @@ async def test_store_answer_names_a_probable_contradiction_and_supersedes_replac
     assert (await endpoint.core.get("default", old)).superseded_by == new
     found = await command(endpoint, "/query", "how long are backups kept?", "q3")
     assert f"*#{new}*" in dumped(found) and f"*#{old}*" not in dumped(found)
+    history = await command(endpoint, "/query", "how long are backups kept? superseded:yes", "q4")
+    assert f"*#{old}*" in dumped(history) and f"superseded by #{new}" in dumped(history)
