@@ -32,7 +32,8 @@ KEY_PREFIX = "tlk_"
 """Every key starts with this, so secret scanners and people recognise a teamlore key."""
 
 # tlk_<8 hex: the public prefix>_<43 url-safe chars: 256 random bits>
-_KEY_SHAPE = re.compile(r"^tlk_([0-9a-f]{8})_([A-Za-z0-9_-]{20,128})$")
+_PREFIX_HEX = 8
+_KEY_SHAPE = re.compile(rf"^tlk_([0-9a-f]{{{_PREFIX_HEX}}})_([A-Za-z0-9_-]{{20,128}})$")
 # Writing last_used_at on every request would put a database write on every MCP call.
 _LAST_USED_GRANULARITY = timedelta(minutes=1)
 
@@ -125,7 +126,7 @@ class ApiKeys:
         name = name.strip()
         if len(name) > 200:
             raise InvalidInput("the key name is longer than 200 characters")
-        public = secrets.token_hex(4)
+        public = secrets.token_hex(_PREFIX_HEX // 2)
         secret = f"{KEY_PREFIX}{public}_{secrets.token_urlsafe(32)}"
         async with self._db.write() as conn:
             result = await conn.execute(
@@ -159,7 +160,7 @@ class ApiKeys:
             return [_row_to_info(row) for row in (await conn.execute(query)).mappings()]
 
     async def revoke(self, id_or_prefix: int | str) -> ApiKeyInfo:
-        """Revoke a key named by its id (`3`) or prefix (`tlk_1a2b3c4d`); revoking twice is harmless.
+        """Revoke a key named by its id (`3`, `#3`) or prefix (`tlk_1a2b3c4d`, `1a2b3c4d`); twice is harmless.
 
         Raises:
             InvalidInput: no key, or more than one key, matches.
@@ -242,8 +243,11 @@ class ApiKeys:
 
     @staticmethod
     def _match(id_or_prefix: int | str) -> sa.ColumnElement[bool]:
-        text = str(id_or_prefix).strip()
-        if text.lstrip("#").isdigit():
+        if isinstance(id_or_prefix, int):
+            return api_key_table.c.id == id_or_prefix
+        text = id_or_prefix.strip()
+        # An id is `#3` or a number shorter than a prefix: a bare prefix may be all digits (`12345678`).
+        if text.lstrip("#").isdigit() and (text.startswith("#") or len(text) < _PREFIX_HEX):
             return api_key_table.c.id == int(text.lstrip("#"))
         if not text.startswith(KEY_PREFIX):
             text = KEY_PREFIX + text

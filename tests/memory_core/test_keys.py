@@ -113,3 +113,18 @@ def test_require_scope_names_the_key_that_would_work() -> None:
     with pytest.raises(PermissionDenied) as caught:
         require_scope(Scope.READ, Scope.WRITE, "store memories")
     assert "read scope" in str(caught.value) and "--scope write" in str(caught.value)
+
+
+async def test_an_all_digit_prefix_names_the_key_not_an_id(core: MemoryCore) -> None:
+    keys = ApiKeys(core)
+    _, first = await keys.create("default", Scope.READ, name="first")
+    _, second = await keys.create("default", Scope.READ, name="second")
+    # A prefix is 8 random hex digits, so one key in ~23 has an all-digit one; it is never read as an id.
+    async with core.database.write() as conn:
+        await conn.execute(
+            sa.update(api_key_table).where(api_key_table.c.id == second.id).values(prefix="tlk_00000001")
+        )
+    revoked = await keys.revoke("00000001")
+    assert revoked.id == second.id
+    assert revoked.revoked_at is not None
+    assert (await keys.revoke(f"#{first.id}")).id == first.id
