@@ -6,6 +6,7 @@ python -m bench beir DIR any data set in BEIR layout (corpus.jsonl, queries.json
 python -m bench scale    latency, throughput, memory, start-up and HNSW recall at 100k and 1M
 python -m bench cli      cold CLI times against `import torch`, ONNX and torch runtimes side by side
 python -m bench conflicts  the conflict finder on bench/fixtures/conflicts, per category
+python -m bench deletes  delete latency at 100k: FTS5 secure-delete against the 'optimize' fallback
 python -m bench report   rewrite docs/benchmarks.md from the saved results
 python -m bench all      locomo, sanity and scale, then the report
 """
@@ -30,6 +31,7 @@ from .cache import CachedEmbedder
 from .cli import run_cli
 from .conflicts import run_conflicts
 from .conflicts import table as conflicts_table
+from .deletes import run_deletes
 from .locomo import run_locomo
 from .machine import machine_facts
 from .report import DOCS, RESULTS, write_report
@@ -206,6 +208,19 @@ def conflicts(cache: CacheOption = True) -> None:
     result = anyio.run(lambda: run_conflicts(embedder))
     typer.echo(conflicts_table(result))
     _save("conflicts", result)
+    write_report()
+
+
+@app.command()
+def deletes(
+    memories: Annotated[int, typer.Option(help="Size of the corpus.")] = 100_000,
+    count: Annotated[int, typer.Option(help="Deletes timed on each path.")] = 60,
+    data: Annotated[Path, typer.Option(help="locomo10.json: words for the synthetic texts.")] = LOCOMO,
+) -> None:
+    """Delete latency: FTS5 secure-delete (pysqlite3) and the 'optimize' fallback, alternating."""
+    result = anyio.run(lambda: run_deletes(memories, count, locomo_sentences(data), progress=_say))
+    typer.echo(json.dumps(result, indent=2))
+    _save("deletes", result)
     write_report()
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from . import _sqlite_driver
 from .errors import ConfigurationError, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -56,8 +57,11 @@ class Database:
                 f"unsupported database {self.dialect!r}: use SQLite (default) or PostgreSQL (postgresql+asyncpg://…)"
             )
         kwargs: dict[str, Any] = {}
+        # Which SQLite library runs the engine (None on PostgreSQL); see memory_core/_sqlite_driver.py.
+        self.sqlite_driver: _sqlite_driver.SqliteDriver | None = None
         if self.dialect == "sqlite":
-            kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000}
+            self.sqlite_driver = _sqlite_driver.choose()
+            kwargs.update(_sqlite_driver.engine_arguments(self.sqlite_driver, sa_url, busy_timeout_ms / 1000))
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
@@ -68,6 +72,11 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    @property
+    def fts_secure_delete(self) -> bool:
+        """True when the SQLite in use removes a deleted row's FTS postings in place (no 'optimize')."""
+        return self.sqlite_driver is not None and self.sqlite_driver.fts_secure_delete
 
     def _configure_sqlite(self, busy_timeout_ms: int) -> None:
         sync_engine = self.engine.sync_engine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ._schema import memory_table
+from .errors import ConfigurationError
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -86,11 +88,18 @@ def _document(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class SqliteKeywordIndex:
-    """FTS5 with the porter stemmer; rowid = memory id. BM25 weights favour the text, then the title."""
+    """FTS5 with the porter stemmer; rowid = memory id. BM25 weights favour the text, then the title.
+
+    Deleted text must not survive in the file. With `secure_delete` (SQLite ≥ 3.42, see
+    `memory_core/_sqlite_driver.py`) the table's persistent `secure-delete` option is switched on at
+    every open (new and existing databases alike) and removes a row's postings in place, so `compact`
+    has nothing to do. Without it, `compact` merges the whole index ('optimize') after each delete.
+    """
 
     _fts = sa.table("memory_fts", sa.column("rowid", sa.Integer))
 
-    def __init__(self) -> None:
+    def __init__(self, *, secure_delete: bool = False) -> None:
+        self.secure_delete = secure_delete
         # term -> (rows containing it, when counted): counting a common word's postings in a million
         # memories costs milliseconds, and how common a word is changes slowly.
         self._frequency: dict[str, tuple[int, float]] = {}
@@ -101,6 +110,19 @@ class SqliteKeywordIndex:
             "CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5("
             "text, title, tags, author, tokenize = 'porter unicode61 remove_diacritics 2')"
         )
+        if self.secure_delete:
+            await conn.exec_driver_sql("INSERT INTO memory_fts(memory_fts, rank) VALUES('secure-delete', 1)")
+            return
+        # A secure delete raises the index's format to version 5, which SQLite < 3.42 cannot read.
+        version = (
+            await conn.exec_driver_sql("SELECT v FROM memory_fts_config WHERE k = 'version'")
+        ).scalar_one_or_none()
+        if version is not None and int(version) > 4:
+            raise ConfigurationError(
+                f"the keyword index of this database needs SQLite 3.42 or newer (it was written with FTS5 "
+                f"secure-delete), but this Python's sqlite3 is {sqlite3.sqlite_version}: install "
+                "pysqlite3-binary (a dependency of teamlore) and open it again"
+            )
 
     async def add(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
@@ -120,6 +142,8 @@ class SqliteKeywordIndex:
             )
 
     async def compact(self, conn: AsyncConnection) -> None:
+        if self.secure_delete:
+            return  # the delete itself removed the postings
         # Merging the segments drops the postings of deleted rows, so nothing of a deleted text is left.
         await conn.exec_driver_sql("INSERT INTO memory_fts(memory_fts) VALUES('optimize')")
 
@@ -296,5 +320,7 @@ class PostgresKeywordIndex:
         return KeywordHits([(int(r[0]), float(r[1])) for r in rows], float(full_match or 0.0))
 
 
-def keyword_index_for(dialect: str) -> KeywordIndex:
-    return SqliteKeywordIndex() if dialect == "sqlite" else PostgresKeywordIndex()
+def keyword_index_for(dialect: str, *, secure_delete: bool = False) -> KeywordIndex:
+    if dialect == "sqlite":
+        return SqliteKeywordIndex(secure_delete=secure_delete)
+    return PostgresKeywordIndex()

@@ -16,6 +16,20 @@ class MemoryRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("tenant", "content_hash", name="uq_memory_tenant_hash"),
         sa.Index("ix_memory_tenant_created", "tenant", "created_at"),
+        # A delete clears the links that point at the deleted memory; without these it scans every row
+        # (~80 ms at 100k). Partial: most memories link to nothing.
+        sa.Index(
+            "ix_memory_supersedes",
+            "supersedes",
+            sqlite_where=sa.text("supersedes IS NOT NULL"),
+            postgresql_where=sa.text("supersedes IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_memory_superseded_by",
+            "superseded_by",
+            sqlite_where=sa.text("superseded_by IS NOT NULL"),
+            postgresql_where=sa.text("superseded_by IS NOT NULL"),
+        ),
         # Ids are what people type (`/forget #42`): a deleted id must never be handed out again.
         {"sqlite_autoincrement": True},
     )
@@ -182,3 +196,11 @@ webhook_delivery_table: sa.Table = WebhookDeliveryRow.__table__  # type: ignore[
 
 metadata = SQLModel.metadata
 SCHEMA_VERSION = "1"
+
+
+def create_missing_indexes(conn: sa.Connection) -> None:
+    """The memory table's indexes added after a database was made (`create_all` skips existing tables)."""
+    existing = {index["name"] for index in sa.inspect(conn).get_indexes(memory_table.name)}
+    for index in memory_table.indexes:
+        if index.name not in existing:
+            index.create(conn)

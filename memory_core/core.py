@@ -33,6 +33,7 @@ from ._rows import MEMORY_COLUMNS, load_memories, require, row_to_memory
 from ._schema import (
     SCHEMA_VERSION,
     audit_table,
+    create_missing_indexes,
     ingest_failure_table,
     memory_table,
     memory_tag_table,
@@ -144,13 +145,14 @@ class MemoryCore:
                 )
             )
         db = Database(settings.resolved_database_url)
-        keyword = keyword_index_for(db.dialect)
+        keyword = keyword_index_for(db.dialect, secure_delete=db.fts_secure_delete)
         try:
             async with db.write() as conn:
                 await conn.run_sync(metadata.create_all)
+                await conn.run_sync(create_missing_indexes)
                 await keyword.create(conn)
                 database_id = await cls._check_meta(conn, embedder, allow_model_mismatch)
-        except ModelMismatch:
+        except (ModelMismatch, ConfigurationError):
             await db.dispose()
             raise
         except (OSError, sa.exc.SQLAlchemyError) as exc:

@@ -171,6 +171,10 @@ async def check(settings: Settings) -> dict[str, Any]:
                 "detail": settings.core_settings().resolved_database_url.split("@")[-1],
             }
         )
+        driver = core.database.sqlite_driver
+        if driver is not None:  # a warning: deletes work either way, the fallback is just slow
+            slow = not driver.fts_secure_delete
+            checks.append({"name": "deletes", "ok": True, "warn": slow, "detail": driver.describe()})
         checks.append({"name": "model", "ok": health["model_loaded"], "detail": health["model"]})
         checks.append(
             {

@@ -29,10 +29,13 @@ def test_check_says_what_is_enabled_and_why(tmp_path: Path) -> None:
     assert {c["name"]: c["ok"] for c in report["checks"]} == {
         "settings": True,
         "database": True,
+        "deletes": True,
         "model": True,
         "index": True,
         "file permissions": True,
     }
+    deletes = next(c for c in report["checks"] if c["name"] == "deletes")
+    assert deletes["warn"] is False and "secure-delete" in deletes["detail"]  # pysqlite3 is a dependency
     parts = {p["name"]: p for p in report["frontends"]}
     assert parts["mail"]["enabled"] is True and "2525" in parts["mail"]["why"]
     assert parts["discord"]["enabled"] is False and "TEAMLORE_DISCORD__TOKEN" in parts["discord"]["why"]
