@@ -19,11 +19,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from memory_core import Actor, CoreSettings, MemoryCore, _sqlite_driver
+import memory_core._sqlite_driver as sqlite_driver
+from memory_core import Actor, CoreSettings, MemoryCore
 
 from .cache import DEFAULT_CACHE_DIR
 from .machine import machine_facts
-from .scale import TENANT, Progress, _build_from_vectors, _ms, _NoEmbedder, _random_vectors
+from .scale import TENANT, NoEmbedder, Progress, build_from_vectors, ms_figures, random_vectors
 from .synth import synth_texts
 
 ADMIN = Actor(id="bench:admin", name="bench", is_admin=True)
@@ -32,12 +33,12 @@ MODEL_ID, DIM = "bench-random-384", 384
 
 @contextlib.contextmanager
 def _stdlib_sqlite() -> Iterator[None]:
-    real = _sqlite_driver.load_pysqlite3
-    _sqlite_driver.load_pysqlite3 = lambda: None
+    real = sqlite_driver.load_pysqlite3
+    sqlite_driver.load_pysqlite3 = lambda: None
     try:
         yield
     finally:
-        _sqlite_driver.load_pysqlite3 = real
+        sqlite_driver.load_pysqlite3 = real
 
 
 async def run_deletes(
@@ -50,8 +51,8 @@ async def run_deletes(
 ) -> dict[str, Any]:
     base = work_dir / f"corpus-{memories}"
     with _stdlib_sqlite():
-        built = await _build_from_vectors(
-            base, MODEL_ID, DIM, synth_texts(memories, sentences, seed=3), _random_vectors(DIM, 7), progress
+        built = await build_from_vectors(
+            base, MODEL_ID, DIM, synth_texts(memories, sentences, seed=3), random_vectors(DIM, 7), progress
         )
     copies = {name: work_dir / f"run-{name}" for name in ("optimize", "secure-delete")}
     for path in copies.values():
@@ -61,7 +62,7 @@ async def run_deletes(
     seconds: dict[str, list[float]] = {name: [] for name in copies}
     out: dict[str, Any] = {"machine": machine_facts(), "memories": memories, "deletes": deletes}
     out["build_seconds"] = round(built, 1)
-    embedder = _NoEmbedder(MODEL_ID, DIM)
+    embedder = NoEmbedder(MODEL_ID, DIM)
     with _stdlib_sqlite():
         old = await MemoryCore.open(CoreSettings(data_dir=copies["optimize"]), embedder=embedder)
     new = await MemoryCore.open(CoreSettings(data_dir=copies["secure-delete"]), embedder=embedder)
@@ -79,7 +80,7 @@ async def run_deletes(
                 await core.delete(TENANT, memory_id, actor=ADMIN)
                 seconds[name].append(time.perf_counter() - started)
         for name, core in cores.items():
-            out[name] = _ms(seconds[name])
+            out[name] = ms_figures(seconds[name])
             out[f"{name}_left"] = (await core.stats(TENANT)).memories
             progress(f"{name}: {out[name]}")
     for path in copies.values():

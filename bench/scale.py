@@ -80,7 +80,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=np.float64), q))
 
 
-def _ms(values: Sequence[float]) -> dict[str, float]:
+def ms_figures(values: Sequence[float]) -> dict[str, float]:
     return {
         "p50_ms": round(percentile(values, 50) * 1000, 2),
         "p99_ms": round(percentile(values, 99) * 1000, 2),
@@ -149,7 +149,7 @@ async def _build(
     return time.perf_counter() - started
 
 
-async def _build_from_vectors(
+async def build_from_vectors(
     data_dir: Path,
     model_id: str,
     dim: int,
@@ -165,7 +165,7 @@ async def _build_from_vectors(
     now = datetime.now(UTC)
     started = time.perf_counter()
     settings = CoreSettings(data_dir=data_dir, snapshot_every_changes=0)
-    async with await MemoryCore.open(settings, embedder=_NoEmbedder(model_id, dim)) as core:
+    async with await MemoryCore.open(settings, embedder=NoEmbedder(model_id, dim)) as core:
         chunk = 20_000
         for start in range(0, len(texts), chunk):
             part = texts[start : start + chunk]
@@ -268,7 +268,7 @@ def _build_direct(
     return time.perf_counter() - started
 
 
-def _random_vectors(dim: int, seed: int) -> Callable[[int, int], np.ndarray]:
+def random_vectors(dim: int, seed: int) -> Callable[[int, int], np.ndarray]:
     def vectors_for(start: int, end: int) -> np.ndarray:
         rng = np.random.default_rng(seed + start)
         vectors = rng.standard_normal((end - start, dim)).astype(np.float32)
@@ -290,7 +290,7 @@ def _derived_vectors(
     return vectors_for
 
 
-class _NoEmbedder:
+class NoEmbedder:
     """For building from precomputed vectors: any call to embed is a bug in the benchmark."""
 
     def __init__(self, model_id: str, dim: int) -> None:
@@ -309,7 +309,7 @@ async def _latency(core: MemoryCore, questions: Sequence[str], *, warmup: int = 
         started = time.perf_counter()
         await core.query(TENANT, q, limit=5, record=False)
         seconds.append(time.perf_counter() - started)
-    return _ms(seconds)
+    return ms_figures(seconds)
 
 
 async def _stages(core: MemoryCore, questions: Sequence[str]) -> dict[str, float]:
@@ -440,7 +440,7 @@ async def run_scale(
         started = time.perf_counter()
         model.embed([q])
         seconds.append(time.perf_counter() - started)
-    out["query_embedding"] = _ms(seconds)
+    out["query_embedding"] = ms_figures(seconds)
     progress(f"query embedding alone: {out['query_embedding']}")
 
     data_dir = config.work_dir / f"corpus-{config.memories}{'-embedded' if config.embed_corpus else ''}"
@@ -449,7 +449,7 @@ async def run_scale(
     else:
         turn_vectors = cached.embed([f"{speaker}: {text}" for speaker, text in sentences])
         sources = [pair for _, pair in memories[: config.memories]]
-        built = await _build_from_vectors(
+        built = await build_from_vectors(
             data_dir, model.model_id, model.dim, corpus, _derived_vectors(turn_vectors, sources), progress
         )
     out["build_seconds"] = round(built, 1)
@@ -469,14 +469,14 @@ async def run_scale(
             result = await core.store(TENANT, _draft(text))
             store_seconds.append(time.perf_counter() - started)
             stored.append(result.memory.id)
-        out["store"] = _ms(store_seconds)
+        out["store"] = ms_figures(store_seconds)
         progress(f"store: {out['store']}")
         delete_seconds = []
         for memory_id in stored:  # leave the reusable corpus as it was; exercises tombstones at scale
             started = time.perf_counter()
             await core.delete(TENANT, memory_id, actor=ADMIN)
             delete_seconds.append(time.perf_counter() - started)
-        out["delete"] = _ms(delete_seconds)
+        out["delete"] = ms_figures(delete_seconds)
         progress(f"delete: {out['delete']}")
         hits = await core.query(TENANT, fresh[0], limit=10, record=False)
         out["deleted_never_returned"] = not ({h.memory.id for h in hits} & set(stored))
@@ -489,7 +489,7 @@ async def run_scale(
         big_dir = config.work_dir / f"random-{config.million}"
         short = synth_texts(config.million, sentences, seed=1)
         out["million_build_seconds"] = round(
-            _build_direct(big_dir, model.model_id, model.dim, short, _random_vectors(model.dim, 1), progress),
+            _build_direct(big_dir, model.model_id, model.dim, short, random_vectors(model.dim, 1), progress),
             1,
         )
         first_open = big_dir / "first-open-seconds"  # the open that built HNSW from SQL, kept for re-runs

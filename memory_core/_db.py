@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from . import _sqlite_driver
+from ._sqlite_driver import SqliteDriver, choose, engine_arguments
 from .errors import ConfigurationError, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -58,10 +58,10 @@ class Database:
             )
         kwargs: dict[str, Any] = {}
         # Which SQLite library runs the engine (None on PostgreSQL); see memory_core/_sqlite_driver.py.
-        self.sqlite_driver: _sqlite_driver.SqliteDriver | None = None
+        self.sqlite_driver: SqliteDriver | None = None
         if self.dialect == "sqlite":
-            self.sqlite_driver = _sqlite_driver.choose()
-            kwargs.update(_sqlite_driver.engine_arguments(self.sqlite_driver, sa_url, busy_timeout_ms / 1000))
+            self.sqlite_driver = choose()
+            kwargs.update(engine_arguments(self.sqlite_driver, sa_url, busy_timeout_ms / 1000))
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)

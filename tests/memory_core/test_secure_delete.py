@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+import memory_core._sqlite_driver as driver_module
 from memory_core import Actor, ConfigurationError, MemoryCore
-from memory_core import _sqlite_driver as driver_module
 from memory_core.testing import HashingEmbedder, draft
 from tests.conftest import SettingsFactory
 
