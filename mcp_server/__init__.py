@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from memory_core import lazy_exports
 
 if TYPE_CHECKING:
     from .caller import Caller
@@ -14,8 +15,8 @@ if TYPE_CHECKING:
     from .stdio import run_stdio
     from .tools import TOOL_NAMES
 
-# Names resolve on first use (PEP 562), so importing one light module of the package, or the
-# package for its settings model, does not pull in every heavy dependency (see teamlore.cli).
+# Names resolve on first use (memory_core._lazy), so importing one light module of the package, or
+# the package for its settings model, does not pull in every heavy dependency (see teamlore.cli).
 _WHERE = {
     "Caller": ".caller",
     "McpSettings": ".config",
@@ -28,12 +29,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = [

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from memory_core import InvalidInput
+from memory_core import InvalidInput, scrub_text
 
 __all__ = ["GitHubItem", "item_for", "repository_of"]
 
@@ -47,8 +47,11 @@ def _field(payload: Any, *path: str) -> Any:
 
 
 def _text(payload: Any, *path: str) -> str | None:
+    # GitHub's text is third-party content, like a mail's body: keep the readable rest of a description
+    # with a stray control character rather than refuse the whole event.
     value = _field(payload, *path)
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    value = scrub_text(value).strip() if isinstance(value, str) else None
+    return value or None
 
 
 def repository_of(payload: Any) -> str | None:

@@ -153,6 +153,16 @@ def test_a_secret_in_a_description_is_stored_redacted(hook_server: HookServer) -
     assert len(memory.tags) == 16 and memory.tags[:2] == ("github", "l0")  # 40 labels: the first ones
 
 
+def test_control_characters_in_a_description_are_dropped_not_refused(hook_server: HookServer) -> None:
+    payload = gh.pull_request(number=51, title="Colour\x1b[31m in the build log", labels=())
+    payload["pull_request"]["body"] = "Pasted from a terminal:\x00 the \x1b[1mbuild\x1b[0m is green."
+    answer = post(hook_server, *gh.delivery("pull_request", payload, GITHUB_SECRET))
+    assert answer.status_code == 201, answer.text
+    memory = hook_server.readers["acme"].get(answer.json()["id"])
+    assert "Pasted from a terminal: the [1mbuild[0m is green." in memory.text
+    assert "\x1b" not in memory.text and "\x00" not in memory.text
+
+
 def test_form_encoded_deliveries_work_too(hook_server: HookServer) -> None:
     payload = gh.pull_request(number=48, title="Form-encoded payloads are read", labels=())
     answer = post(hook_server, *gh.delivery("pull_request", payload, GITHUB_SECRET, form=True))
