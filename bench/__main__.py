@@ -5,6 +5,7 @@ python -m bench sanity   the general sanity set: team facts and the teamkb BEIR-
 python -m bench beir DIR any data set in BEIR layout (corpus.jsonl, queries.jsonl, qrels/test.tsv)
 python -m bench scale    latency, throughput, memory, start-up and HNSW recall at 100k and 1M
 python -m bench cli      cold CLI times against `import torch`, ONNX and torch runtimes side by side
+python -m bench concurrency  50 concurrent REST clients against a real `teamlore serve`
 python -m bench conflicts  the conflict finder on bench/fixtures/conflicts, per category
 python -m bench deletes  delete latency at 100k: FTS5 secure-delete against the 'optimize' fallback
 python -m bench report   rewrite docs/benchmarks.md from the saved results
@@ -29,6 +30,7 @@ from memory_core import Embedder, SearchMode, load_embedder
 from .beir import run_beir
 from .cache import CachedEmbedder
 from .cli import run_cli
+from .concurrency import ConcurrencyConfig, run_concurrency
 from .conflicts import run_conflicts
 from .conflicts import table as conflicts_table
 from .deletes import run_deletes
@@ -198,6 +200,25 @@ def cli(rounds: Annotated[int, typer.Option(help="Interleaved rounds of every co
     result = run_cli(rounds=rounds, progress=_say)
     typer.echo(json.dumps(result, indent=2))
     _save("cli", result)
+    write_report()
+
+
+@app.command()
+def concurrency(
+    clients: Annotated[int, typer.Option(help="Concurrent REST clients, one API key each.")] = 50,
+    queries: Annotated[int, typer.Option(help="Queries each client sends, one after another.")] = 20,
+    memories: Annotated[int, typer.Option(help="Size of the served corpus.")] = 3_000,
+    reference: Annotated[int, typer.Option(help="One client's queries before and after the load.")] = 30,
+    data: Annotated[Path, typer.Option(help="locomo10.json: words and questions.")] = LOCOMO,
+) -> None:
+    """Concurrent clients against a real `teamlore serve`: answers/s, p50/p95/p99, beside references."""
+    config = ConcurrencyConfig(
+        memories=memories, clients=clients, queries=queries, reference_queries=reference
+    )
+    sentences, questions = locomo_sentences(data), locomo_questions(data)
+    result = anyio.run(lambda: run_concurrency(config, sentences, questions, progress=_say))
+    typer.echo(json.dumps(result, indent=2))
+    _save("concurrency", result)
     write_report()
 
 

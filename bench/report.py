@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .concurrency import section as concurrency_section
 from .conflicts import section as conflicts_section
 
 __all__ = ["DOCS", "RESULTS", "render", "write_report"]
@@ -499,6 +500,10 @@ def _conflicts(result: dict[str, Any] | None) -> list[str]:
     return conflicts_section(result, _machine(result["machine"]) if result else None)
 
 
+def _concurrency(result: dict[str, Any] | None) -> list[str]:
+    return concurrency_section(result, _machine(result["machine"]) if result else None)
+
+
 def render() -> str:
     parts = [
         HEADER,
@@ -509,6 +514,7 @@ def render() -> str:
         *_scale(_load("scale")),
         FOOTER,
         *cli_section(_load("cli")),
+        *_concurrency(_load("concurrency")),
         *deletes_section(_load("deletes")),
     ]
     return "\n".join(parts).rstrip() + "\n"

@@ -132,7 +132,7 @@ async def _ingest_ratio(model: Embedder, texts: list[str], progress: Progress) -
     }
 
 
-async def _build(
+async def build_corpus(
     data_dir: Path, embedder: Embedder, texts: list[str], progress: Progress, *, chunk: int = 5_000
 ) -> float:
     """The corpus in `data_dir`, built once and reused while its marker file says it is complete."""
@@ -350,7 +350,7 @@ def _hnsw_recall(core: MemoryCore, query_vectors: np.ndarray, k: int = 10) -> di
     }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -358,7 +358,7 @@ def _free_port() -> int:
 
 def _serve_start(data_dir: Path, progress: Progress, timeout: float = 180.0) -> dict[str, Any]:
     """`teamlore serve --only web` on a data directory: seconds to a 200 from /readyz, and its memory."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEAMLORE_")}
     env.update(TEAMLORE_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     command = [
@@ -445,7 +445,7 @@ async def run_scale(
 
     data_dir = config.work_dir / f"corpus-{config.memories}{'-embedded' if config.embed_corpus else ''}"
     if config.embed_corpus:
-        built = await _build(data_dir, cached, corpus, progress)
+        built = await build_corpus(data_dir, cached, corpus, progress)
     else:
         turn_vectors = cached.embed([f"{speaker}: {text}" for speaker, text in sentences])
         sources = [pair for _, pair in memories[: config.memories]]
