@@ -327,7 +327,9 @@ python -m bench sanity              # the general sanity set (team facts, teamkb
 python -m bench beir DIR [--save]   # any data set in BEIR layout
 python -m bench scale               # latency, throughput, memory, start-up, HNSW recall (100k and 1M)
 python -m bench cli                 # cold CLI times vs `import torch`; ONNX and torch runtimes side by side
+python -m bench concurrency         # 50 concurrent REST clients against a real `teamlore serve`
 python -m bench conflicts           # the conflict finder on the labelled pairs, per category
+python -m bench deletes             # delete latency at 100k: FTS5 secure-delete vs the 'optimize' fallback
 python -m bench report              # rewrite this page from bench/results/*.json
 ```
 
