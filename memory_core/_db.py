@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -40,6 +41,18 @@ def from_db_time(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+async def revoke_row(
+    conn: AsyncConnection, table: sa.Table, columns: Sequence[sa.ColumnElement[Any]], row: RowMapping
+) -> RowMapping:
+    """Stamp `revoked_at` on `row` of `table` unless it is already revoked (revoking twice is harmless),
+    and read the row back with `columns`. API keys and webhooks share it."""
+    if row["revoked_at"] is None:
+        await conn.execute(
+            sa.update(table).where(table.c.id == row["id"]).values(revoked_at=to_db_time(utcnow()))
+        )
+    return (await conn.execute(sa.select(*columns).where(table.c.id == row["id"]))).mappings().one()
 
 
 class Database:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from ._db import from_db_time, to_db_time, utcnow
+from ._db import from_db_time, revoke_row, to_db_time, utcnow
 from ._schema import webhook_delivery_table, webhook_table
 from .errors import ConfigurationError, InvalidInput, Unavailable
 from .files import make_private_dir
@@ -217,17 +217,7 @@ class Webhooks:
             )
             if row is None:
                 raise InvalidInput(f"no webhook {name!r}; `teamlore webhooks list` shows them")
-            if row["revoked_at"] is None:
-                await conn.execute(
-                    sa.update(webhook_table)
-                    .where(webhook_table.c.id == row["id"])
-                    .values(revoked_at=to_db_time(utcnow()))
-                )
-            row = (
-                (await conn.execute(sa.select(*_COLUMNS).where(webhook_table.c.id == row["id"])))
-                .mappings()
-                .one()
-            )
+            row = await revoke_row(conn, webhook_table, _COLUMNS, row)
         info = _row_to_info(row)
         logger.info("revoked webhook %s (#%d) of tenant %s", info.name, info.id, info.tenant)
         return info

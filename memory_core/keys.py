@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import RowMapping
 
-from ._db import from_db_time, to_db_time, utcnow
+from ._db import from_db_time, revoke_row, to_db_time, utcnow
 from ._schema import api_key_table, meta_table
 from .errors import InvalidInput, PermissionDenied, Unavailable, UnknownIdentity
 from .tenancy import check_tenant
@@ -175,17 +175,7 @@ class ApiKeys:
             if len(rows) > 1:
                 raise InvalidInput(f"{id_or_prefix!s} matches {len(rows)} keys; revoke by id instead")
             row = rows[0]
-            if row["revoked_at"] is None:
-                await conn.execute(
-                    sa.update(api_key_table)
-                    .where(api_key_table.c.id == row["id"])
-                    .values(revoked_at=to_db_time(utcnow()))
-                )
-            row = (
-                (await conn.execute(sa.select(*_COLUMNS).where(api_key_table.c.id == row["id"])))
-                .mappings()
-                .one()
-            )
+            row = await revoke_row(conn, api_key_table, _COLUMNS, row)
         info = _row_to_info(row)
         logger.info("revoked API key %s (#%d) of tenant %s", info.prefix, info.id, info.tenant)
         return info
