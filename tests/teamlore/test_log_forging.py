@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 from pathlib import Path
-from typing import IO
 
 from teamlore.logconfig import PLAIN_FORMAT, PlainFormatter, escape_controls
 
-from .test_serve import free_port, wait_ready
+from ._served import serve
 
 FORGED = "2026-12-01 07:00:00,000 ERROR   teamlore.api [-] forged"
 _RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
@@ -48,34 +43,8 @@ def test_a_traceback_stays_multi_line_but_no_line_of_it_passes_for_a_record() ->
 
 
 def test_a_forged_line_in_a_request_path_does_not_reach_the_plain_log(tmp_path: Path) -> None:
-    port = free_port()
-    env = {
-        **os.environ,
-        "TEAMLORE_DATA_DIR": str(tmp_path / "data"),
-        "TEAMLORE_CORE__EMBEDDING_MODEL": "test-hashing",
-        "TEAMLORE_HTTP__PORT": str(port),
-        "TEAMLORE_LOGGING__FORMAT": "plain",
-    }
-    with (tmp_path / "serve.log").open("w") as log:
-        _serve_and_forge(env, log, port)
-    text = (tmp_path / "serve.log").read_text()
-    assert "forged" in text  # the request was logged ...
-    assert not [
-        line for line in text.splitlines() if line.startswith("2026-12-01 07:00:00")
-    ]  # ... on its own line
-    assert "\x1b" not in text
-
-
-def _serve_and_forge(env: dict[str, str], log: IO[str], port: int) -> None:
-    server = subprocess.Popen(
-        [Path(sys.executable).with_name("teamlore"), "serve", "--only", "web"],
-        env=env,
-        text=True,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/readyz", server)
+    with serve(tmp_path / "data", {"TEAMLORE_LOG__FORMAT": "plain"}) as server:
+        port = int(server.url.rsplit(":", 1)[1])
         forged_path = "/x%0a" + FORGED.replace(" ", "%20") + "%0d%0a%1b[31m"
         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:  # no client re-encodes it
             request = (
@@ -84,9 +53,9 @@ def _serve_and_forge(env: dict[str, str], log: IO[str], port: int) -> None:
             raw.sendall(request.encode("latin-1"))
             answer = raw.recv(4096)
         assert answer.startswith(b"HTTP/1.1 404")
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+    text = server.output()  # the server has stopped: its whole log
+    assert "forged" in text  # the request was logged ...
+    assert not [
+        line for line in text.splitlines() if line.startswith("2026-12-01 07:00:00")
+    ]  # ... on its own line
+    assert "\x1b" not in text

@@ -12,27 +12,21 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from memory_core import ApiKeys, CoreSettings, InvalidInput, MemoryCore, check_text
+from memory_core import InvalidInput, check_text
 from memory_core.hygiene import find_credentials
-from memory_core.testing import HashingEmbedder
 from teamlore.cli import app
 from tests.secret_shapes import SECRETS
 
-from .test_serve import free_port, wait_ready
+from ._served import make_keys, serve
 
 pytestmark = pytest.mark.slow
 
@@ -92,22 +86,11 @@ def _assert_stored_clean(memory: dict[str, Any]) -> None:
         assert _clean(memory.get(field)), (field, memory.get(field))
 
 
-async def _prepare(data_dir: Path) -> str:
-    async with await MemoryCore.open(CoreSettings(data_dir=data_dir), embedder=HashingEmbedder()) as core:
-        secret, _ = await ApiKeys(core).create("default", "admin", name="fuzzer")
-        return secret
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    tmp = tmp_path_factory.mktemp("property")
-    key = anyio.run(_prepare, tmp / "data")
-    port = free_port()
+    data_dir = tmp_path_factory.mktemp("property") / "data"
+    key = make_keys(data_dir, {"fuzzer": ("default", "admin")})["fuzzer"]
     env = {
-        **os.environ,
-        "TEAMLORE_DATA_DIR": str(tmp / "data"),
-        "TEAMLORE_CORE__EMBEDDING_MODEL": "test-hashing",
-        "TEAMLORE_HTTP__PORT": str(port),
         "TEAMLORE_API__RATE_LIMIT_PER_MINUTE": "100000",
         "TEAMLORE_API__BURST": "100000",
         "TEAMLORE_MCP__RATE_LIMIT_PER_MINUTE": "100000",
@@ -115,25 +98,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         "TEAMLORE_MCP__STATELESS": "true",
         "TEAMLORE_MCP__JSON_RESPONSE": "true",
     }
-    with (tmp / "serve.log").open("w") as log:
-        server = subprocess.Popen(
-            [Path(sys.executable).with_name("teamlore"), "serve", "--only", "web"],
-            env=env,
-            text=True,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_ready(f"http://127.0.0.1:{port}/readyz", server)
-            yield f"http://127.0.0.1:{port}", key
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-    logged = (tmp / "serve.log").read_text()
+    with serve(data_dir, env) as server:
+        yield server.url, key
+    logged = server.output()
     assert "unexpected error" not in logged and "Traceback" not in logged, logged[-3000:]
 
 
