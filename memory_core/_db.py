@@ -78,9 +78,25 @@ class Database:
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        # SQLite reads run on the event loop's thread (see InlineConnection): a file database only,
+        # since every connection to an in-memory one is a database of its own.
+        self._read_engine = self.engine
+        database = sa_url.database or ""
+        on_file = database not in ("", ":memory:") and "mode=memory" not in database
+        if self.sqlite_driver is not None and on_file:
+            self._read_engine = create_async_engine(
+                url,
+                **engine_arguments(self.sqlite_driver, sa_url, busy_timeout_ms / 1000, inline=True),
+                # A connection is a file handle and a page cache, no thread: keep enough for every
+                # concurrent query rather than open and close them under load.
+                pool_size=32,
+                max_overflow=32,
+            )
         self._write_lock = anyio.Lock()
         if self.dialect == "sqlite":
-            self._configure_sqlite(busy_timeout_ms)
+            self._configure_sqlite(self.engine, busy_timeout_ms)
+            if self._read_engine is not self.engine:
+                self._configure_sqlite(self._read_engine, busy_timeout_ms)
 
     @property
     def is_sqlite(self) -> bool:
@@ -91,8 +107,9 @@ class Database:
         """True when the SQLite in use removes a deleted row's FTS postings in place (no 'optimize')."""
         return self.sqlite_driver is not None and self.sqlite_driver.fts_secure_delete
 
-    def _configure_sqlite(self, busy_timeout_ms: int) -> None:
-        sync_engine = self.engine.sync_engine
+    @staticmethod
+    def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+        sync_engine = engine.sync_engine
 
         @event.listens_for(sync_engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -118,7 +135,7 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         try:
-            async with self.engine.connect() as conn, conn.begin():
+            async with self._read_engine.connect() as conn, conn.begin():
                 yield conn
         except OperationalError as exc:
             _raise_unavailable_if_transient(exc)
@@ -143,6 +160,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._read_engine is not self.engine:
+            await self._read_engine.dispose()
 
 
 def _raise_unavailable_if_transient(exc: DBAPIError) -> None:

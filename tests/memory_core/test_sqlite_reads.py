@@ -1,0 +1,75 @@
+"""SQLite reads run on the event loop's thread (no worker thread per connection); writes keep theirs.
+
+With either SQLite library (pysqlite3, or the stdlib fallback), a read neither starts a thread nor waits
+for another process's open write transaction (WAL), and its errors are SQLAlchemy's usual ones.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from memory_core import CoreSettings, MemoryCore
+from memory_core._db import Database
+from memory_core._schema import memory_table
+from memory_core.testing import HashingEmbedder, draft
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["pysqlite3", "sqlite3"])
+def driver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "sqlite3":
+        monkeypatch.setattr("memory_core._sqlite_driver.load_pysqlite3", lambda: None)
+    return str(request.param)
+
+
+def _sqlite_threads() -> int:
+    return sum(1 for t in threading.enumerate() if "_connection_worker_thread" in t.name)
+
+
+async def test_reads_start_no_thread_and_writes_do(tmp_path: Path, driver: str) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    assert db.sqlite_driver is not None and db.sqlite_driver.name == driver
+    try:
+        before = _sqlite_threads()
+        for _ in range(10):
+            async with db.read() as conn:
+                assert (await conn.execute(sa.text("SELECT 1"))).scalar_one() == 1
+        assert _sqlite_threads() == before
+        async with db.write() as conn:
+            await conn.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+        assert _sqlite_threads() > before
+        with pytest.raises(sa.exc.OperationalError, match="no such table"):
+            async with db.read() as conn:
+                await conn.execute(sa.text("SELECT * FROM no_such_table"))
+        async with db.read() as conn:  # the pool's connection is still good after the error
+            assert (await conn.execute(sa.text("SELECT count(*) FROM t"))).scalar_one() == 0
+    finally:
+        await db.dispose()
+
+
+async def test_a_read_does_not_wait_for_another_process_writing(tmp_path: Path, driver: str) -> None:
+    async with await MemoryCore.open(CoreSettings(data_dir=tmp_path), embedder=HashingEmbedder()) as core:
+        stored = (await core.store("default", draft("the on-call phone is in the drawer"))).id
+        other = sqlite3.connect(tmp_path / "teamlore.db", isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # another process holds the write lock, uncommitted
+            other.execute("UPDATE memory SET text = 'changed' WHERE id = ?", (stored,))
+            started = time.perf_counter()
+            hits = await core.query("default", "where is the on-call phone", record=False)
+            assert time.perf_counter() - started < 5  # no busy wait (the timeout is 15 s)
+            assert [h.memory.text for h in hits] == ["the on-call phone is in the drawer"]
+            async with core.database.read() as conn:
+                text = (
+                    await conn.execute(sa.select(memory_table.c.text).where(memory_table.c.id == stored))
+                ).scalar_one()
+            assert text == "the on-call phone is in the drawer"
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
