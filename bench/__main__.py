@@ -46,7 +46,12 @@ from .variants import VARIANTS
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 
-LOCOMO = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo10.json"
+# The nearest ancestor's shared/data: ../shared/data beside a clone, or beside its git worktrees' folder.
+_SHARED = next(
+    (a / "shared" / "data" for a in Path(__file__).resolve().parents if (a / "shared" / "data").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "data",
+)
+LOCOMO = _SHARED / "locomo10.json"
 MODES: tuple[SearchMode, ...] = ("keyword", "vector", "hybrid")
 
 CacheOption = Annotated[

@@ -45,7 +45,8 @@ class AlertsSettings(BaseModel):
         None,
         description=(
             "Generic webhook: alerts and digests are POSTed here as JSON, signed with "
-            "X-Teamlore-Signature: sha256=<hex HMAC-SHA256 of the body>."
+            "X-Teamlore-Timestamp: <Unix seconds> and "
+            "X-Teamlore-Signature: sha256=<hex HMAC-SHA256 of '<timestamp>.<body>'>."
         ),
     )
     webhook_secret: SecretStr | None = Field(
