@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # torch is pinned exactly: a range would pull the CUDA build (several GB).
 TORCH := torch==2.13.0
 
-.PHONY: run test install install-dev lint types pytest clean
+.PHONY: run test install install-dev lint types pytest screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ pytest: install-dev
 	HF_HUB_OFFLINE=1 $(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 test: lint types pytest
+
+# Retake the README's screenshots (docs/screenshots) with the browser tests.
+screenshots: install-dev
+	HF_HUB_OFFLINE=1 TEAMLORE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/webui/browser -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

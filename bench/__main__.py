@@ -8,6 +8,7 @@ python -m bench cli      cold CLI times against `import torch`, ONNX and torch r
 python -m bench concurrency  50 concurrent REST clients against a real `teamlore serve`
 python -m bench conflicts  the conflict finder on bench/fixtures/conflicts, per category
 python -m bench deletes  delete latency at 100k: FTS5 secure-delete against the 'optimize' fallback
+python -m bench peers    plain ChromaDB beside teamlore: same model, corpus and questions (needs .[bench])
 python -m bench report   rewrite docs/benchmarks.md from the saved results
 python -m bench all      locomo, sanity and scale, then the report
 """
@@ -36,6 +37,7 @@ from .conflicts import table as conflicts_table
 from .deletes import run_deletes
 from .locomo import run_locomo
 from .machine import machine_facts
+from .peers import PeersConfig, chroma_available, run_peers
 from .report import DOCS, RESULTS, write_report
 from .sanity import run_sanity
 from .scale import ScaleConfig, run_scale
@@ -44,7 +46,12 @@ from .variants import VARIANTS
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 
-LOCOMO = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo10.json"
+# The nearest ancestor's shared/data: ../shared/data beside a clone, or beside its git worktrees' folder.
+_SHARED = next(
+    (a / "shared" / "data" for a in Path(__file__).resolve().parents if (a / "shared" / "data").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "data",
+)
+LOCOMO = _SHARED / "locomo10.json"
 MODES: tuple[SearchMode, ...] = ("keyword", "vector", "hybrid")
 
 CacheOption = Annotated[
@@ -242,6 +249,24 @@ def deletes(
     result = anyio.run(lambda: run_deletes(memories, count, locomo_sentences(data), progress=_say))
     typer.echo(json.dumps(result, indent=2))
     _save("deletes", result)
+    write_report()
+
+
+@app.command()
+def peers(
+    memories: Annotated[int, typer.Option(help="Memories stored in both.")] = 10_000,
+    questions: Annotated[int, typer.Option(help="LoCoMo questions asked of both.")] = 200,
+    data: Annotated[Path, typer.Option(help="locomo10.json: turns and questions.")] = LOCOMO,
+) -> None:
+    """Plain ChromaDB beside teamlore (same model, corpus, questions): query p50/p99, ingest, the ratio."""
+    if not chroma_available():
+        _say("peers: skipped, chromadb is not installed (pip install -e '.[bench]' to run this section)")
+        return
+    config = PeersConfig(memories=memories, questions=questions)
+    sentences, asked = locomo_sentences(data), locomo_questions(data)
+    result = anyio.run(lambda: run_peers(config, sentences, asked, progress=_say))
+    typer.echo(json.dumps(result, indent=2))
+    _save("peers", result)
     write_report()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from .concurrency import section as concurrency_section
 from .conflicts import section as conflicts_section
+from .peers import section as peers_section
 
 __all__ = ["DOCS", "RESULTS", "render", "write_report"]
 
@@ -330,6 +331,7 @@ python -m bench cli                 # cold CLI times vs `import torch`; ONNX and
 python -m bench concurrency         # 50 concurrent REST clients against a real `teamlore serve`
 python -m bench conflicts           # the conflict finder on the labelled pairs, per category
 python -m bench deletes             # delete latency at 100k: FTS5 secure-delete vs the 'optimize' fallback
+python -m bench peers               # plain ChromaDB beside teamlore: same model, corpus, questions (.[bench])
 python -m bench report              # rewrite this page from bench/results/*.json
 ```
 
@@ -506,6 +508,10 @@ def _concurrency(result: dict[str, Any] | None) -> list[str]:
     return concurrency_section(result, _machine(result["machine"]) if result else None)
 
 
+def _peers(result: dict[str, Any] | None) -> list[str]:
+    return peers_section(result, _machine(result["machine"]) if result else None)
+
+
 def render() -> str:
     parts = [
         HEADER,
@@ -518,6 +524,7 @@ def render() -> str:
         *cli_section(_load("cli")),
         *_concurrency(_load("concurrency")),
         *deletes_section(_load("deletes")),
+        *_peers(_load("peers")),
     ]
     return "\n".join(parts).rstrip() + "\n"
 

@@ -10,7 +10,7 @@ characters are dropped here rather than the whole mail refused by the core's cha
 
 from __future__ import annotations
 
-from memory_core import MemoryDraft, Source, scrub_text
+from memory_core import InvalidInput, MemoryDraft, Source, scrub_text
 
 from .labels import merge_tags, plus_tags
 from .parse import ParsedMail
@@ -35,7 +35,13 @@ def memory_text(mail: ParsedMail, *, max_chars: int) -> str:
 
 
 def memory_draft(mail: ParsedMail, *, recipients: list[str], max_chars: int, max_tags: int) -> MemoryDraft:
-    """The draft for one tenant; `recipients` are that tenant's envelope recipients (plus-address tags)."""
+    """The draft for one tenant; `recipients` are that tenant's envelope recipients (plus-address tags).
+
+    Raises InvalidInput when the mail names more than one memory it supersedes (a memory replaces one).
+    """
+    if len(mail.supersedes) > 1:
+        named = " and ".join(f"supersedes:#{memory_id}" for memory_id in mail.supersedes)
+        raise InvalidInput(f"a mail replaces one memory, this one says {named}: send one mail for each")
     tags = merge_tags([*(plus_tags(address) for address in recipients), mail.tags], max_tags)
     author_id = f"email:{mail.author_address}" if mail.author_address else None
     return MemoryDraft(
@@ -49,4 +55,5 @@ def memory_draft(mail: ParsedMail, *, recipients: list[str], max_chars: int, max
         author=scrub_text(mail.author) if mail.author else None,
         author_id=scrub_text(author_id) if author_id else None,
         created_at=mail.date,
+        supersedes=mail.supersedes[0] if mail.supersedes else None,
     )

@@ -3,6 +3,7 @@
 Replies (all through `errors.smtp_reply`, the one table):
     RCPT  250 2.1.5 ours | 550 5.1.1 not ours (never relayed) | 550 5.7.1 sender not allowed
     DATA  250 2.0.0 Remembered as #42 | 250 2.0.0 Already remembered as #42 (same mail again)
+          | either with "; it replaces #12" (supersedes:#12)
           | 552 5.3.4 too big | 550 5.6.0 malformed | 451 4.3.0 try later (with a ref for the log)
 Every refusal or failure is also recorded with `core.record_ingest_failure` for the quality report.
 """
@@ -21,6 +22,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 
 from memory_core import (
     Duplicate,
+    InvalidInput,
     Memory,
     MemoryCore,
     MemoryDraft,
@@ -137,8 +139,13 @@ class MailHandler:
                     max_header_lines=self._settings.max_header_lines,
                 )
             )
+            if mail.supersedes and len(by_tenant) > 1:
+                raise InvalidInput(
+                    f"supersedes:#{mail.supersedes[0]} names a memory of one team: "
+                    "send this mail to that team's address only"
+                )
             results = [await self._store(tenant, mail, rcpts) for tenant, rcpts in by_tenant.items()]
-            reply = _stored_reply(results)
+            reply = _stored_reply(results, mail.supersedes)
         except Exception as error:
             results = []
             reply = smtp_reply(error)
@@ -157,7 +164,7 @@ class MailHandler:
         draft = memory_draft(
             mail, recipients=recipients, max_chars=max_chars, max_tags=self._settings.max_tags
         )
-        if draft.source_ref:
+        if draft.source_ref and draft.supersedes is None:
             # The same mail again (a retry, a relay that stamped a footer into the body) is one memory;
             # a *different* mail reusing the Message-ID is stored as its own (see _same_mail).
             ref = redact_secrets(draft.source_ref)  # as the core's guard stored it
@@ -203,20 +210,22 @@ class MailHandler:
             logger.info("confirmation to %s dropped: shutting down", envelope.mail_from)
 
 
-def _stored_reply(results: list[StoreResult]) -> str:
+def _stored_reply(results: list[StoreResult], supersedes: tuple[int, ...]) -> str:
+    # The core applied the mail's supersedes:#N (a stored copy included) or raised: say so.
+    replaced = "".join(f"; it replaces #{memory_id}" for memory_id in supersedes)
     if all(not result.created for result in results):
-        return smtp_reply(Duplicate(results[0].id)) + "".join(f", #{r.id}" for r in results[1:])
+        return smtp_reply(Duplicate(results[0].id)) + "".join(f", #{r.id}" for r in results[1:]) + replaced
     refs = ", ".join(f"#{result.id}" for result in results)
     redacted = sorted({kind for result in results for kind in result.redacted})
     note = f" (redacted: {', '.join(redacted)})" if redacted else ""
-    return f"250 2.0.0 Remembered as {refs}{note}"
+    return f"250 2.0.0 Remembered as {refs}{note}{replaced}"
 
 
 def _contradiction_notes(results: list[StoreResult]) -> list[str]:
     """One line per stored memory the mail may contradict, with how to replace it."""
     return [
-        f"#{result.id}: {maybe.warning} ({maybe.reason}). If #{result.id} replaces it, mark #{maybe.id} as "
-        f"superseded by #{result.id} (in chat: send the same /store again with supersedes:#{maybe.id})."
+        f"#{result.id}: {maybe.warning} ({maybe.reason}). If #{result.id} replaces it, send the same mail "
+        f"again with supersedes:#{maybe.id} in the subject."
         for result in results
         for maybe in result.contradicts
     ]

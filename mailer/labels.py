@@ -1,4 +1,4 @@
-"""Tags and importance read from a mail: [bracket] subject tags, #hashtags, plus-addresses, priority."""
+"""What a mail says besides its text: [bracket] tags, #hashtags, plus-addresses, priority, supersedes:#N."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ __all__ = [
     "importance_markers",
     "merge_tags",
     "plus_tags",
+    "strip_supersedes",
+    "supersedes_markers",
     "word_importance",
 ]
 
@@ -27,6 +29,8 @@ _PREFIX = re.compile(
     r"^\s*((re|aw|sv|vs|antw|fwd?|fw|tr|wg|rv|enc|doorst|vb)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE
 )
 _MARKER = re.compile(r"(?<!\S)!(low|high|critical)\b", re.IGNORECASE)
+# The chat grammar's `supersedes:#12` (the # optional), as a word of its own.
+_SUPERSEDES = re.compile(r"(?<!\S)supersedes:\s?#?(\d{1,18})(?![\w#])", re.IGNORECASE)
 _URGENT_WORDS = re.compile(
     r"\b(urgent|urgente|dringend|asap|emergency|important|high priority|critical|outage|sev[ -]?[01]|p0)\b",
     re.IGNORECASE,
@@ -43,7 +47,7 @@ _RANK = {Importance.LOW: 0, Importance.NORMAL: 1, Importance.HIGH: 2, Importance
 
 
 def clean_subject(subject: str) -> str:
-    """The subject without Re:/Fwd: prefixes, [bracket] tags and !importance markers."""
+    """The subject without Re:/Fwd: prefixes, [bracket] tags, !importance and supersedes:#N markers."""
     text = subject
     for _ in range(5):  # "Fwd: [infra] Re: ..." interleaves prefixes and tags
         before = text
@@ -53,6 +57,7 @@ def clean_subject(subject: str) -> str:
             break
     text = _BRACKET.sub(" ", text)
     text = _MARKER.sub(" ", text)
+    text = _SUPERSEDES.sub(" ", text)
     return " ".join(text.split()).strip(" -:")
 
 
@@ -84,6 +89,20 @@ def merge_tags(groups: Iterable[Iterable[str]], limit: int) -> tuple[str, ...]:
             if clean and len(seen) < limit:
                 seen.setdefault(clean, None)
     return tuple(seen)
+
+
+def supersedes_markers(text: str) -> tuple[int, ...]:
+    """The ids of `supersedes:#12` markers, each once, first seen first."""
+    return tuple(dict.fromkeys(int(found) for found in _SUPERSEDES.findall(text)))
+
+
+def strip_supersedes(text: str) -> str:
+    """`text` without its supersedes:#N markers (they are instructions, not what the mail says)."""
+    if not _SUPERSEDES.search(text):
+        return text
+    lines = [" ".join(_SUPERSEDES.sub(" ", line).split()) if _SUPERSEDES.search(line) else line
+             for line in text.splitlines()]  # fmt: skip
+    return "\n".join(lines).strip()
 
 
 def importance_markers(text: str) -> Importance | None:

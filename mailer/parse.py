@@ -40,6 +40,8 @@ from .labels import (
     header_importance,
     importance_markers,
     merge_tags,
+    strip_supersedes,
+    supersedes_markers,
     word_importance,
 )
 from .structure import check_structure
@@ -94,6 +96,7 @@ class ParsedMail:
     importance: Importance
     attachments: tuple[Attachment, ...]
     automated: bool = False
+    supersedes: tuple[int, ...] = ()  # `supersedes:#12` in the subject or the sender's own words
     headers: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -213,6 +216,13 @@ def _parse(data: bytes, max_text_chars: int, attachment_text_chars: int, max_tag
         date = outer_date
 
     body = _clean_body(body)
+    # supersedes:#N is an instruction from whoever sends the mail to us: read from the outer subject and
+    # their own words (the forward note, or the body of a mail that forwards nothing), never from a
+    # forwarded third-party text, and taken out of the text remembered.
+    own = note if style is not None else body
+    supersedes = supersedes_markers("\n".join((outer_subject, own)))
+    if supersedes:
+        note, body = (strip_supersedes(note), body) if style is not None else (note, strip_supersedes(body))
     if _mostly_garbage(body):
         body = ""
     title = clean_subject(subject) or clean_subject(outer_subject)
@@ -251,6 +261,7 @@ def _parse(data: bytes, max_text_chars: int, attachment_text_chars: int, max_tag
         importance=importance,
         attachments=tuple(attachments),
         automated=_automated(outer_headers),
+        supersedes=supersedes,
         headers=outer_headers,
     )
 

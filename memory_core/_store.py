@@ -352,8 +352,16 @@ class MemoryWriter:
             elif patch.expires_at is not None:
                 values["expires_at"] = to_db_time(patch.expires_at)
             if patch.superseded_by is not None:
+                if patch.superseded_by == memory_id:
+                    raise InvalidInput("a memory cannot supersede itself")
                 await require(conn, tenant, patch.superseded_by)
                 values["superseded_by"] = patch.superseded_by
+                # Both ends of the link, as a store with `supersedes` writes them (a link it has kept).
+                await conn.execute(
+                    sa.update(memory_table)
+                    .where(memory_table.c.id == patch.superseded_by, memory_table.c.supersedes.is_(None))
+                    .values(supersedes=memory_id)
+                )
             if patch.tags is not None:
                 values["tags"] = " ".join(patch.tags)
                 await write_tags(conn, [(memory_id, tenant, patch.tags)], replace=True)

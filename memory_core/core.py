@@ -25,10 +25,7 @@ from . import files, hygiene
 from ._db import Database, from_db_time, to_db_time, utcnow
 from ._index_sync import IndexSync
 from ._keyword import KeywordIndex, keyword_index_for
-from ._quality import QualityContext, build_report
 from ._query import QueryLog, QueryTrace, SearchMode, conditions, run_query
-from ._reflect import ReflectContext
-from ._reflect import reflect as write_reflection
 from ._rows import MEMORY_COLUMNS, load_memories, require, row_to_memory
 from ._schema import (
     SCHEMA_VERSION,
@@ -603,6 +600,9 @@ class MemoryCore:
         Raises:
             InvalidInput: neither a topic nor a time window was given.
         """
+        from ._reflect import ReflectContext  # imported on use: a CLI query need not pay for it (~0.1 s)
+        from ._reflect import reflect as write_reflection
+
         context = ReflectContext(
             memories=self,
             settings=self.settings,
@@ -617,6 +617,8 @@ class MemoryCore:
 
     async def quality_report(self, tenant: str, *, save: bool = True) -> QualityReport:
         """Score the tenant's memory 0-100 with findings; saved (unless save=False) so trends show."""
+        from ._quality import QualityContext, build_report  # imported on use, like _reflect
+
         context = QualityContext(
             settings=self.settings,
             db=self._db,

@@ -245,6 +245,7 @@ class MemoryPatch(BaseModel):
     title: Title = None
     expires_at: datetime | None = None
     clear_expiry: bool = False
+    # Marks this memory replaced by that one; the newer one's `supersedes` is set too unless it names one.
     superseded_by: int | None = None
 
 

@@ -3,7 +3,8 @@
 Every HTTP notifier goes through `post_with_retry`: 429 and 5xx answers, timeouts and connection errors
 are retried with exponential backoff, honouring `Retry-After` (seconds or an HTTP date) up to
 `max_retry_wait_seconds`; a server asking for a longer wait ends that delivery as failed rather than
-holding the scheduler. Other 4xx answers and redirects (never followed) are not retried. A notifier
+holding the scheduler. Other 4xx answers and redirects (never followed) are not retried. Each attempt
+builds its request anew, so the generic webhook signs every attempt with the time it is sent. A notifier
 never raises: it returns a `Delivery` saying what happened, and `notify_all` sends to all of them
 concurrently, so one failing notifier never stops the others.
 """
@@ -14,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +30,7 @@ from .message import Delivery, Notification, discord_payload, plain_text, slack_
 
 __all__ = [
     "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
     "DiscordWebhookNotifier",
     "GenericWebhookNotifier",
     "LogNotifier",
@@ -46,6 +49,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Teamlore-Signature"
+TIMESTAMP_HEADER = "X-Teamlore-Timestamp"
 SLACK_POST_MESSAGE = "https://slack.com/api/chat.postMessage"
 USER_AGENT = "teamlore-scheduler"
 
@@ -113,18 +117,23 @@ def _body_excerpt(response: httpx.Response) -> str:
 
 async def post_with_retry(
     client: httpx.AsyncClient,
-    request: httpx.Request,
+    request: httpx.Request | Callable[[], httpx.Request],
     policy: RetryPolicy,
     *,
     check: ResponseCheck | None = None,
 ) -> _Outcome:
-    """Send `request` until it succeeds, fails for good, or the attempts run out (see module docstring)."""
+    """Send `request` until it succeeds, fails for good, or the attempts run out (see module docstring).
+
+    `request` may be a function that builds the request: it is then called for every attempt.
+    """
+    build = request if callable(request) else lambda: request
     status: int | None = None
     error = "not sent"
     for attempt in range(1, policy.max_attempts + 1):
         wait = policy.backoff(attempt)
+        sent = build()
         try:
-            response = await client.send(request)
+            response = await client.send(sent)
         except httpx.TimeoutException:
             status, error = None, "timed out"
         except httpx.TransportError as exc:
@@ -155,7 +164,7 @@ async def post_with_retry(
                 return _Outcome(False, attempt, status, problem)
         if attempt < policy.max_attempts:
             logger.info(
-                "notification to %s failed (%s); retry %d in %.1f s", request.url.host, error, attempt, wait
+                "notification to %s failed (%s); retry %d in %.1f s", sent.url.host, error, attempt, wait
             )
             await policy.sleep(wait)
     return _Outcome(False, policy.max_attempts, status, error)
@@ -199,7 +208,9 @@ class _HttpNotifier:
 
     async def send(self, note: Notification) -> Delivery:
         try:
-            outcome = await post_with_retry(self._client, self.request(note), self._policy, check=self.check)
+            outcome = await post_with_retry(
+                self._client, lambda: self.request(note), self._policy, check=self.check
+            )
         except Exception as exc:  # a bug or an unexpected library error: recorded, never raised
             logger.exception("notifier %s failed unexpectedly", self.name)
             return Delivery(
@@ -269,9 +280,14 @@ class DiscordWebhookNotifier(_HttpNotifier):
         return _json_request(self._url, discord_payload(note))
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The X-Teamlore-Signature value: `sha256=` + hex HMAC-SHA256 of the exact body bytes."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The X-Teamlore-Signature value: `sha256=` + hex HMAC-SHA256 of `<timestamp>.<body>`.
+
+    The same scheme as the incoming `/hooks/{name}` (webhooks/signing.py), so one verifier serves both
+    directions; the timestamp inside the signed bytes lets a receiver refuse replays.
+    """
+    signed = f"{timestamp}.".encode("ascii") + body
+    return "sha256=" + hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
 
 
 class GenericWebhookNotifier(_HttpNotifier):
@@ -279,13 +295,23 @@ class GenericWebhookNotifier(_HttpNotifier):
 
     name = "webhook"
 
-    def __init__(self, client: httpx.AsyncClient, policy: RetryPolicy, *, url: str, secret: str) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        policy: RetryPolicy,
+        *,
+        url: str,
+        secret: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         super().__init__(client, policy)
         self._url = url
         self._secret = secret
+        self._clock = clock
 
     def request(self, note: Notification) -> httpx.Request:
         body = json.dumps(webhook_payload(note), separators=(",", ":"), ensure_ascii=False).encode()
+        timestamp = int(self._clock())
         return httpx.Request(
             "POST",
             self._url,
@@ -295,7 +321,8 @@ class GenericWebhookNotifier(_HttpNotifier):
                 "User-Agent": USER_AGENT,
                 "X-Teamlore-Event": note.event,
                 "X-Teamlore-Delivery": note.id,
-                SIGNATURE_HEADER: sign(self._secret, body),
+                TIMESTAMP_HEADER: str(timestamp),
+                SIGNATURE_HEADER: sign(self._secret, timestamp, body),
             },
         )
 

@@ -26,7 +26,11 @@ MODEL_CACHE = Path(os.environ.setdefault("TEAMLORE_CORE__MODEL_CACHE_DIR", _DEFA
 from memory_core import CoreSettings, Embedder, MemoryCore, load_embedder  # noqa: E402
 from memory_core.testing import HashingEmbedder  # noqa: E402
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# The nearest ancestor's shared/data: ../shared/data beside a clone, or beside its git worktrees' folder.
+SHARED_DATA = next(
+    (a / "shared" / "data" for a in Path(__file__).resolve().parents if (a / "shared" / "data").is_dir()),
+    Path(__file__).resolve().parents[1].parent / "shared" / "data",
+)
 POSTGRES_URL = os.environ.get("TEAMLORE_TEST_POSTGRES_URL")
 
 

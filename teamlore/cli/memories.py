@@ -132,7 +132,7 @@ def query(
             until=parse_when(until, option="--until", end_of_day=True),
             include_superseded=include_superseded,
         )
-        async with open_core() as core:
+        async with open_core(preload_model=mode != "keyword") as core:
             return await core.query(tenant, question, filters=filters, limit=limit, mode=mode)  # type: ignore[arg-type]
 
     hits = run(work)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -22,7 +23,7 @@ from rich.markup import escape
 from memory_core import DEFAULT_TENANT, Actor, ConfigurationError, TeamloreError, lookup_error, new_reference
 
 if TYPE_CHECKING:
-    from memory_core import MemoryCore
+    from memory_core import CoreSettings, Embedder, MemoryCore
 
     from ..settings import Settings
 
@@ -137,23 +138,58 @@ def load(*, quiet: bool = True) -> Settings:
 
 @asynccontextmanager
 async def open_core(
-    settings: Settings | None = None, *, allow_model_mismatch: bool = False, lazy: bool = True
+    settings: Settings | None = None,
+    *,
+    allow_model_mismatch: bool = False,
+    lazy: bool = True,
+    preload_model: bool = False,
 ) -> AsyncIterator[MemoryCore]:
     """Open the core the settings describe (the CLI's one way in).
 
     Lazy by default: one command loads the model and the vector index only if it uses them, so `get`,
-    `tags` or `keys` never do. Long-running commands (serve, mcp) open eagerly.
+    `tags` or `keys` never do. Long-running commands (serve, mcp) open eagerly. `preload_model` (a
+    command that will embed, such as `query`) starts loading the model in a thread at once, while this
+    thread imports the core and opens the database: on 2 cores that hides most of the model's start.
     """
-    from memory_core import MemoryCore
-
     settings = settings if settings is not None else load()
-    core = await MemoryCore.open(
-        settings.core_settings(), allow_model_mismatch=allow_model_mismatch, lazy=lazy
-    )
+    core_settings = settings.core_settings()
+    embedder, loading = start_model_load(core_settings) if preload_model else (None, None)
     try:
-        yield core
+        from memory_core import MemoryCore
+
+        core = await MemoryCore.open(
+            core_settings, embedder=embedder, allow_model_mismatch=allow_model_mismatch, lazy=lazy
+        )
+        try:
+            yield core
+        finally:
+            await core.aclose()
     finally:
-        await core.aclose()
+        if loading is not None:
+            loading.join()  # never leave a native model load running into interpreter shutdown
+
+
+def start_model_load(settings: CoreSettings) -> tuple[Embedder, threading.Thread]:
+    """The configured embedder, its model loading in a background thread (errors surface on first use)."""
+    from memory_core.embedding import load_embedder, warm_up
+
+    embedder = load_embedder(
+        settings.embedding_model,
+        batch_size=settings.embedding_batch_size,
+        runtime=settings.embedding_runtime,
+        cache_dir=settings.model_dir,
+        threads=settings.embedding_threads,
+    )
+
+    def load_now() -> None:
+        try:
+            warm_up(embedder)
+        except Exception as exc:  # the first embed loads again and reports it like any core error
+            logger.debug("preloading the model failed: %s", exc)
+
+    thread = threading.Thread(target=load_now, name="teamlore-model-preload", daemon=True)
+    thread.start()
+    return embedder, thread
 
 
 def with_core(call: Callable[[MemoryCore], Awaitable[T]]) -> T:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mailer import MalformedMail, parse_mail
 from mailer.compose import memory_draft, memory_text
-from memory_core import Importance, Source
+from memory_core import Importance, InvalidInput, Source
 
 from .conftest import corpus, fixture_bytes
 
@@ -379,3 +379,43 @@ def test_mangled_mail_never_crashes_the_parser(seed: bytes, cuts: list[tuple[int
 def test_arbitrary_bytes_never_crash_the_parser(data: bytes) -> None:
     with contextlib.suppress(MalformedMail):
         parse_mail(data)
+
+
+def test_supersedes_is_read_from_the_senders_words_only() -> None:
+    plain = parse_mail(
+        b"From: bob@acme.example\r\nSubject: [ops] Paging supersedes:#12\r\n\r\n"
+        b"We page through PagerDuty now.\r\n    indented: kept as it was\r\n"
+    )
+    assert plain.supersedes == (12,)
+    assert plain.title == "Paging"
+    assert memory_draft(plain, recipients=[], max_chars=1000, max_tags=5).supersedes == 12
+    in_body = parse_mail(
+        b"From: bob@acme.example\r\nSubject: Paging\r\n\r\nPagerDuty it is. supersedes:#7.\r\n"
+    )
+    assert in_body.supersedes == (7,) and "supersedes" not in in_body.body
+    # In a forwarded mail only the forwarder's note counts: the forwarded text is somebody else's.
+    forward = parse_mail(
+        b"From: bob@acme.example\r\nSubject: Fwd: Paging\r\n\r\nKeep this.\r\n\r\n"
+        b"---------- Forwarded message ---------\r\nFrom: Alice <alice@acme.example>\r\n"
+        b"Date: Tue, Mar 3, 2026 at 5:41 PM\r\nSubject: Paging\r\n\r\n"
+        b"PagerDuty from April. supersedes:#5\r\n"
+    )
+    assert forward.supersedes == ()
+    assert "supersedes:#5" in forward.body
+    noted = parse_mail(
+        b"From: bob@acme.example\r\nSubject: Fwd: Paging\r\n\r\nKeep this. supersedes:#5\r\n\r\n"
+        b"---------- Forwarded message ---------\r\nFrom: Alice <alice@acme.example>\r\n"
+        b"Date: Tue, Mar 3, 2026 at 5:41 PM\r\nSubject: Paging\r\n\r\nPagerDuty from April.\r\n"
+    )
+    assert noted.supersedes == (5,) and noted.note == "Keep this."
+    # Words that only look alike are not markers.
+    assert (
+        parse_mail(b"From: b@a.example\r\nSubject: x\r\n\r\nIt supersedes:#12a and #12.\r\n").supersedes == ()
+    )
+
+
+def test_two_supersedes_in_one_mail_is_invalid() -> None:
+    mail = parse_mail(b"From: b@a.example\r\nSubject: x supersedes:#1\r\n\r\nsupersedes:#2 y\r\n")
+    assert mail.supersedes == (1, 2)
+    with pytest.raises(InvalidInput, match="supersedes:#1 and supersedes:#2"):
+        memory_draft(mail, recipients=[], max_chars=1000, max_tags=5)

@@ -521,4 +521,65 @@ async def test_confirmation_names_a_memory_the_mail_may_contradict(
     new = remembered_id(result.text)
     body = sink.messages[0].get_content()
     assert f"#{new}: this may contradict #{old.id} by alice on " in body
-    assert f"mark #{old.id} as superseded by #{new}" in body and f"supersedes:#{old.id}" in body
+    assert f"send the same mail again with supersedes:#{old.id} in the subject" in body
+
+    # Doing what the confirmation says (a new Message-ID, as a mail client's "send again" gives) keeps one
+    # memory and marks the old one replaced by it.
+    again = mail.replace(b"Subject: Backups", f"Subject: Backups supersedes:#{old.id}".encode())
+    again = again.replace(b"<backups-14@", b"<backups-14-again@")
+    async with serving(core, mail_settings) as port:
+        result = await send(port, again)
+    assert result.text == f"250 2.0.0 Already remembered as #{new}; it replaces #{old.id}", result.text
+    assert (await core.get("default", old.id)).superseded_by == new
+    assert (await core.get("default", new)).title == "Backups"  # the marker is not part of the title
+
+
+async def test_a_mail_that_says_supersedes_replaces_that_memory(core: MemoryCore) -> None:
+    old = await core.store("default", MemoryDraft(text="The release train leaves on Thursdays."))
+    mail = crlf(
+        f"From: Bob <{SENDER}>\nTo: {RECIPIENT}\nSubject: Release train\n"
+        "Message-ID: <train-1@acme.example>\n\n"
+        f"The release train now leaves on Tuesdays.\nsupersedes:#{old.id}\n".encode()
+    )
+    async with serving(core) as port:
+        result = await send(port, mail)
+    new = remembered_id(result.text)
+    assert result.text.endswith(f"; it replaces #{old.id}")
+    memory = await core.get("default", new)
+    assert memory.supersedes == old.id and "supersedes" not in memory.text
+    assert (await core.get("default", old.id)).superseded_by == new
+
+
+async def test_supersedes_that_cannot_hold_is_refused_and_stores_nothing(core: MemoryCore) -> None:
+    one = await core.store("default", MemoryDraft(text="Standups are at 09:30."))
+    two = await core.store("default", MemoryDraft(text="Standups are in room 4."))
+    head = f"From: Bob <{SENDER}>\nTo: {RECIPIENT}\n"
+    cases = {
+        f"Subject: Standups supersedes:#{one.id} supersedes:#{two.id}": "a mail replaces one memory",
+        "Subject: Standups supersedes:#99999": "99999",
+    }
+    async with serving(core) as port:
+        for subject, reason in cases.items():
+            result = await send(port, crlf(f"{head}{subject}\n\nStandups move to 10:00.\n".encode()))
+            assert result.text.startswith("550 5.6.0 Can't store that:"), result.text
+            assert reason in result.text
+    assert (await core.stats("default")).memories == 2
+
+
+async def test_supersedes_to_two_tenants_is_refused(core: MemoryCore) -> None:
+    tenants = TenantMap(
+        {
+            "acme": TenantIdentities(mail=("lore@teamlore.example",)),
+            "beta": TenantIdentities(mail=("beta.example",)),
+        }
+    )
+    old = await core.store("acme", MemoryDraft(text="The VPN is vpn.acme.example."))
+    mail_settings = settings(recipients=("lore@teamlore.example", "beta.example"))
+    mail = crlf(
+        f"From: Bob <{SENDER}>\nTo: {RECIPIENT}\nSubject: VPN supersedes:#{old.id}\n\n"
+        "The VPN is vpn2.acme.example.\n".encode()
+    )
+    async with serving(core, mail_settings, tenants) as port:
+        result = await send(port, mail, recipients=["lore@teamlore.example", "memory@beta.example"])
+    assert result.text.startswith("550 5.6.0") and "one team" in result.text, result.text
+    assert (await core.stats("acme")).memories == 1 and (await core.stats("beta")).memories == 0

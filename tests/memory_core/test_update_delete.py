@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from memory_core import Actor, Duplicate, MemoryCore, MemoryPatch, NotFound, PermissionDenied
+from memory_core import (
+    Actor,
+    Duplicate,
+    InvalidInput,
+    MemoryCore,
+    MemoryPatch,
+    NotFound,
+    PermissionDenied,
+)
 from memory_core._schema import memory_table, memory_tag_table
 from memory_core.testing import draft
 
@@ -117,3 +125,19 @@ async def test_ids_of_deleted_memories_are_never_reused(core: MemoryCore) -> Non
     await core.delete("default", second.id, actor=ADMIN)
     third = await core.store("default", draft("three"))
     assert third.id > second.id > first.id
+
+
+async def test_update_superseded_by_links_both_ends(core: MemoryCore) -> None:
+    old = (await core.store("default", draft("Deploys go out on Thursdays."))).id
+    new = (await core.store("default", draft("Deploys go out on Tuesdays."))).id
+    kept = (await core.store("default", draft("Deploys need two approvals.", supersedes=old))).id
+    await core.update("default", old, MemoryPatch(superseded_by=new), actor=ADMIN)
+    assert (await core.get("default", old)).superseded_by == new
+    assert (await core.get("default", new)).supersedes == old
+    # A memory that already says what it replaces keeps saying so.
+    await core.update("default", new, MemoryPatch(superseded_by=kept), actor=ADMIN)
+    assert (await core.get("default", kept)).supersedes == old
+    with pytest.raises(InvalidInput, match="itself"):
+        await core.update("default", kept, MemoryPatch(superseded_by=kept), actor=ADMIN)
+    with pytest.raises(NotFound):
+        await core.update("default", kept, MemoryPatch(superseded_by=10_000), actor=ADMIN)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,12 +20,16 @@ from scheduler import AlertsSettings
 from scheduler.message import Notification, Section
 from scheduler.notifiers import (
     SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    GenericWebhookNotifier,
     LogNotifier,
     Notifier,
+    RetryPolicy,
     build_notifiers,
     notify_all,
     parse_retry_after,
 )
+from webhooks.signing import BadSignature, verify_teamlore
 
 from .conftest import DISCORD_HOOK, SECRET, SLACK_API, SLACK_HOOK, WEBHOOK, Sleeps, all_notifiers
 
@@ -176,31 +181,59 @@ async def test_webhook_body_is_signed_with_the_secret(
 ) -> None:
     route = respx_mock.post(WEBHOOK).mock(return_value=httpx.Response(200))
     sent = note()
+    before = int(time.time())
     assert (await notifier_for("webhook", client, sleeps).send(sent)).ok
     request = route.calls.last.request
     body = request.content
-    # What a receiver does: HMAC the raw body with the shared secret, compare in constant time.
-    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    timestamp = request.headers[TIMESTAMP_HEADER]
+    assert before <= int(timestamp) <= time.time()
+    # What a receiver does: HMAC "<timestamp>.<raw body>" with the shared secret, compare in constant time.
+    signed = timestamp.encode() + b"." + body
+    expected = "sha256=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(request.headers[SIGNATURE_HEADER], expected)
+    # The scheme is the one incoming /hooks/{name} deliveries use: one verifier serves both directions.
+    verify_teamlore(
+        SECRET, timestamp, request.headers[SIGNATURE_HEADER], body, now=time.time(), tolerance=300
+    )
     assert request.headers["X-Teamlore-Event"] == "quality_alert"
     payload = json.loads(body)
     assert payload["id"] == sent.id == request.headers["X-Teamlore-Delivery"]
     assert payload["event"] == "quality_alert" and payload["tenant"] == "default"
     assert payload["data"] == {"score": 55}
     assert "The score fell below the threshold" in payload["text"]
-    # A tampered body no longer matches.
-    forged = "sha256=" + hmac.new(SECRET.encode(), body + b" ", hashlib.sha256).hexdigest()
-    assert not hmac.compare_digest(request.headers[SIGNATURE_HEADER], forged)
+    # A tampered body, or the body signed alone (the scheme before 2026-12), no longer matches.
+    for forged_bytes in (signed + b" ", body):
+        forged = "sha256=" + hmac.new(SECRET.encode(), forged_bytes, hashlib.sha256).hexdigest()
+        assert not hmac.compare_digest(request.headers[SIGNATURE_HEADER], forged)
+    with pytest.raises(BadSignature):
+        verify_teamlore(
+            SECRET, timestamp, request.headers[SIGNATURE_HEADER], body + b" ", now=time.time(), tolerance=300
+        )
 
 
-async def test_webhook_retries_carry_the_same_body_and_signature(
+async def test_webhook_retries_carry_the_same_body_signed_at_each_attempt(
     client: httpx.AsyncClient, sleeps: Sleeps, respx_mock: respx.MockRouter
 ) -> None:
     route = respx_mock.post(WEBHOOK).mock(side_effect=[httpx.Response(500), httpx.Response(200)])
-    assert (await notifier_for("webhook", client, sleeps).send(note())).ok
+    times = iter([1_800_000_000.0, 1_800_000_042.0])
+    notifier = GenericWebhookNotifier(
+        client, RetryPolicy(sleep=sleeps), url=WEBHOOK, secret=SECRET, clock=lambda: next(times)
+    )
+    assert (await notifier.send(note())).ok
     first, second = (call.request for call in route.calls)
     assert first.content == second.content
-    assert first.headers[SIGNATURE_HEADER] == second.headers[SIGNATURE_HEADER]
+    assert first.headers["X-Teamlore-Delivery"] == second.headers["X-Teamlore-Delivery"]
+    # A retry is signed when it is sent, so a receiver's replay window holds for late retries too.
+    assert (first.headers[TIMESTAMP_HEADER], second.headers[TIMESTAMP_HEADER]) == ("1800000000", "1800000042")
+    for request in (first, second):
+        verify_teamlore(
+            SECRET,
+            request.headers[TIMESTAMP_HEADER],
+            request.headers[SIGNATURE_HEADER],
+            request.content,
+            now=int(request.headers[TIMESTAMP_HEADER]),
+            tolerance=0,
+        )
 
 
 async def test_slack_api_posts_to_the_channel_with_the_token(

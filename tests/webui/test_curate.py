@@ -47,6 +47,7 @@ async def test_mark_one_memory_as_superseding_the_other(web: Web) -> None:
         done = await post(client, "/quality", "/quality/fix", {"action": "supersede", "old": "1", "new": "2"})
         assert done.status_code == 303
         assert (await web.core.get("default", 1)).superseded_by == 2
+        assert (await web.core.get("default", 2)).supersedes == 1  # both ends of the link
         assert "#1 is now marked as superseded by #2." in (await client.get(done.headers["location"])).text
         assert 'id="k-near_duplicate"' not in (await client.get("/quality")).text
         itself = await post(
