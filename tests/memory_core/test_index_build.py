@@ -15,8 +15,8 @@ import anyio
 import numpy as np
 import pytest
 
+import memory_core._index as index_module
 from memory_core import Actor, CoreSettings, MemoryCore
-from memory_core import _index as index_module
 from memory_core._index import IndexSet, TenantIndex
 from memory_core.config import SearchSettings
 from memory_core.testing import HashingEmbedder, draft
