@@ -71,6 +71,7 @@ POSTINGS_BUDGET = 3000
 _FREQUENCY_TTL = 300.0  # seconds a term's row count is reused
 _FREQUENCY_CACHE = 20_000  # terms remembered at most
 _OVERFETCH = 3
+_FILTER_CHUNK = 500  # ids per filter query (well below SQLite's parameter limit)
 
 
 def _quoted(term: str) -> str:
@@ -216,38 +217,49 @@ class SqliteKeywordIndex:
             return KeywordHits()
         frequency = await self._frequencies(conn, terms)
         full_match = self._full_match(frequency, await self._row_count(conn))
-        terms = self._affordable(terms, frequency)
-        match = sa.text("memory_fts MATCH :match").bindparams(match=" OR ".join(_quoted(t) for t in terms))
-        rank: sa.ColumnElement[float] = sa.literal_column("bm25(memory_fts, 1.0, 0.6, 0.6, 0.3)")
-        # Rank inside FTS first and look up the memory rows of the best few only: fetching the row of
-        # every match costs more than ranking them. When the filters leave fewer than `limit` of those
-        # (another tenant's rows, a narrow tag, or simply few matches), rank through the join instead.
-        best = (
-            sa.select(self._fts.c.rowid.label("id"), rank.label("rank"))
-            .where(match)
-            .order_by(rank)
-            .limit(limit * _OVERFETCH)
-            .subquery()
-        )
-        stmt = (
-            sa.select(best.c.id, best.c.rank)
-            .select_from(best.join(memory_table, memory_table.c.id == best.c.id))
-            .where(*conditions)
-            .order_by(best.c.rank)
-            .limit(limit)
-        )
-        rows = (await conn.execute(stmt)).all()
-        if len(rows) < limit:
-            stmt = (
-                sa.select(memory_table.c.id, rank.label("rank"))
-                .select_from(memory_table.join(self._fts, self._fts.c.rowid == memory_table.c.id))
-                .where(match, *conditions)
-                .order_by(rank)
-                .limit(limit)
-            )
-            rows = (await conn.execute(stmt)).all()
+        match = " OR ".join(_quoted(t) for t in self._affordable(terms, frequency))
+        # Rank inside FTS alone, then keep the best few that pass the filters. Joined to the memory table
+        # in one statement, SQLite's planner walks every row of the tenant (its index) and probes the
+        # matches for each: a cost that grows with the tenant, not with the matches (~5 ms at 10k).
+        fetch = limit * _OVERFETCH
+        best = (await conn.exec_driver_sql(_RANKED + " LIMIT ?", (match, fetch))).all()
+        hits = await _passing(conn, best, conditions, limit)
+        if len(hits) < limit and len(best) == fetch:
+            # The filters left fewer than `limit` of the best few (another tenant's rows, a narrow tag):
+            # rank every match. Below `fetch` matches the first list held them all already.
+            every = (await conn.exec_driver_sql(_RANKED, (match,))).all()
+            hits = await _passing(conn, every, conditions, limit)
         # bm25() is "lower is better" and negative; flip it so higher is better, like similarity.
-        return KeywordHits([(int(r[0]), -float(r[1])) for r in rows], full_match)
+        return KeywordHits([(memory_id, -rank) for memory_id, rank in hits], full_match)
+
+
+# BM25 weights favour the text, then the title; ties in memory id order, so a ranking is repeatable.
+_RANKED = (
+    "SELECT rowid, bm25(memory_fts, 1.0, 0.6, 0.6, 0.3) AS rank FROM memory_fts "
+    "WHERE memory_fts MATCH ? ORDER BY rank, rowid"
+)
+
+
+async def _passing(
+    conn: AsyncConnection,
+    ranked: Sequence[Any],
+    conditions: list[sa.ColumnElement[bool]],
+    limit: int,
+) -> list[tuple[int, float]]:
+    """The first `limit` of `ranked` (memory id, rank) whose memories meet `conditions`, in order."""
+    kept: list[tuple[int, float]] = []
+    for start in range(0, len(ranked), _FILTER_CHUNK):
+        part = ranked[start : start + _FILTER_CHUNK]
+        ids = [int(row[0]) for row in part]
+        visible = set(
+            (await conn.execute(sa.select(memory_table.c.id).where(memory_table.c.id.in_(ids), *conditions)))
+            .scalars()
+            .all()
+        )
+        kept.extend((int(row[0]), float(row[1])) for row in part if int(row[0]) in visible)
+        if len(kept) >= limit:
+            break
+    return kept[:limit]
 
 
 class PostgresKeywordIndex:

@@ -16,25 +16,25 @@ from .config import SearchSettings
 __all__ = ["neighbours", "refine"]
 
 
+_m = memory_table.alias("m")
+_other = memory_table.alias("other")
+# Built once: making the two aliases and their column collections cost more than running the query.
+_NEIGHBOURS = sa.select(
+    _m.c.id,
+    sa.select(sa.func.max(_other.c.id))
+    .where(_other.c.tenant == sa.bindparam("tenant"), _other.c.id < _m.c.id)
+    .scalar_subquery(),
+    sa.select(sa.func.min(_other.c.id))
+    .where(_other.c.tenant == sa.bindparam("tenant"), _other.c.id > _m.c.id)
+    .scalar_subquery(),
+).where(_m.c.tenant == sa.bindparam("tenant"), _m.c.id.in_(sa.bindparam("ids", expanding=True)))
+
+
 async def neighbours(conn: AsyncConnection, tenant: str, memory_ids: Sequence[int]) -> dict[int, list[int]]:
     """For each id, the ids stored right before and right after it in the same tenant (if any)."""
     if not memory_ids:
         return {}
-    m = memory_table.alias("m")
-    other = memory_table.alias("other")
-    before = (
-        sa.select(sa.func.max(other.c.id))
-        .where(other.c.tenant == tenant, other.c.id < m.c.id)
-        .scalar_subquery()
-    )
-    after = (
-        sa.select(sa.func.min(other.c.id))
-        .where(other.c.tenant == tenant, other.c.id > m.c.id)
-        .scalar_subquery()
-    )
-    rows = await conn.execute(
-        sa.select(m.c.id, before, after).where(m.c.tenant == tenant, m.c.id.in_(list(memory_ids)))
-    )
+    rows = await conn.execute(_NEIGHBOURS, {"tenant": tenant, "ids": list(memory_ids)})
     return {int(row[0]): [int(n) for n in row[1:] if n is not None] for row in rows}
 
 
