@@ -78,8 +78,8 @@ class Database:
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
-        # SQLite reads run on the event loop's thread (see InlineConnection): a file database only,
-        # since every connection to an in-memory one is a database of its own.
+        # Quick SQLite reads run on the event loop's thread (see `read`, InlineConnection): a file
+        # database only, since every connection to an in-memory one is a database of its own.
         self._read_engine = self.engine
         database = sa_url.database or ""
         on_file = database not in ("", ":memory:") and "mode=memory" not in database
@@ -89,8 +89,8 @@ class Database:
                 **engine_arguments(self.sqlite_driver, sa_url, busy_timeout_ms / 1000, inline=True),
                 # A connection is a file handle and a page cache, no thread: keep enough for every
                 # concurrent query rather than open and close them under load.
-                pool_size=32,
-                max_overflow=32,
+                pool_size=64,
+                max_overflow=64,
             )
         self._write_lock = anyio.Lock()
         if self.dialect == "sqlite":
@@ -133,9 +133,14 @@ class Database:
                 conn.exec_driver_sql("BEGIN")
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    async def read(self, *, quick: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A read transaction. `quick=True` for the hot path's short reads (a query, an API key): on a
+        SQLite file they run on the event loop's thread (`InlineConnection`), which costs far less than
+        a hop to a worker thread per statement; long reads (scans, exports, rebuilds) keep a thread so
+        the loop stays free for other callers meanwhile."""
+        engine = self._read_engine if quick else self.engine
         try:
-            async with self._read_engine.connect() as conn, conn.begin():
+            async with engine.connect() as conn, conn.begin():
                 yield conn
         except OperationalError as exc:
             _raise_unavailable_if_transient(exc)

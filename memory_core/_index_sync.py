@@ -97,7 +97,7 @@ class IndexSync:
         finally:
             self._loading = False
 
-    def close(self) -> None:
+    def close_watcher(self) -> None:
         """Let go of the change watcher's connection (the core is closing)."""
         self._watcher.close()
 

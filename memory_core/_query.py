@@ -123,7 +123,7 @@ async def run_query(
             query_vector = await batcher.embed_one(text)
     # One read transaction from the keyword search to the hits: one snapshot of the data, and
     # fewer round trips to the database thread.
-    async with db.read() as conn:
+    async with db.read(quick=True) as conn:
         allowed: set[int] | None = None
         if _is_narrowing(filters):
             allowed = set((await conn.execute(sa.select(memory_table.c.id).where(*where))).scalars())

@@ -201,11 +201,11 @@ class MemoryCore:
             try:
                 await self._index.close()  # an unfinished HNSW build is dropped; the snapshot keeps the rest
                 await self._log.flush(force=True)
-                self._index.close()
                 if self._index.needs_snapshot():
                     await self.snapshot()
             except Exception:
                 logger.exception("could not flush or snapshot while closing")
+            self._index.close_watcher()
             await self._db.dispose()
 
     @property

@@ -1,7 +1,7 @@
-"""SQLite reads run on the event loop's thread (no worker thread per connection); writes keep theirs.
+"""Quick SQLite reads run on the event loop's thread (no worker thread per connection); others keep theirs.
 
-With either SQLite library (pysqlite3, or the stdlib fallback), a read neither starts a thread nor waits
-for another process's open write transaction (WAL), and its errors are SQLAlchemy's usual ones.
+With either SQLite library (pysqlite3, or the stdlib fallback), a quick read neither starts a thread nor
+waits for another process's open write transaction (WAL), and its errors are SQLAlchemy's usual ones.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memory_core import CoreSettings, MemoryCore
 from memory_core._db import Database
@@ -29,26 +30,38 @@ def driver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     return str(request.param)
 
 
+async def _thread_of_statement(conn: AsyncConnection) -> int:
+    """The thread SQLite runs a statement of `conn` on (through a function the statement calls)."""
+    raw = await conn.get_raw_connection()
+    await raw.driver_connection.create_function("thread_id", 0, threading.get_ident)  # type: ignore[union-attr]
+    return int((await conn.execute(sa.text("SELECT thread_id()"))).scalar_one())
+
+
 def _sqlite_threads() -> int:
     return sum(1 for t in threading.enumerate() if "_connection_worker_thread" in t.name)
 
 
-async def test_reads_start_no_thread_and_writes_do(tmp_path: Path, driver: str) -> None:
+async def test_quick_reads_start_no_thread_and_others_do(tmp_path: Path, driver: str) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     assert db.sqlite_driver is not None and db.sqlite_driver.name == driver
     try:
         before = _sqlite_threads()
         for _ in range(10):
-            async with db.read() as conn:
+            async with db.read(quick=True) as conn:
                 assert (await conn.execute(sa.text("SELECT 1"))).scalar_one() == 1
         assert _sqlite_threads() == before
         async with db.write() as conn:
             await conn.execute(sa.text("CREATE TABLE t (x INTEGER)"))
         assert _sqlite_threads() > before
+        here = threading.get_ident()
+        async with db.read(quick=True) as conn:
+            assert await _thread_of_statement(conn) == here
+        async with db.read() as conn:  # a long read (scan, export) keeps the loop free: a thread
+            assert await _thread_of_statement(conn) != here
         with pytest.raises(sa.exc.OperationalError, match="no such table"):
-            async with db.read() as conn:
+            async with db.read(quick=True) as conn:
                 await conn.execute(sa.text("SELECT * FROM no_such_table"))
-        async with db.read() as conn:  # the pool's connection is still good after the error
+        async with db.read(quick=True) as conn:  # the pool's connection is still good after the error
             assert (await conn.execute(sa.text("SELECT count(*) FROM t"))).scalar_one() == 0
     finally:
         await db.dispose()
@@ -65,7 +78,7 @@ async def test_a_read_does_not_wait_for_another_process_writing(tmp_path: Path, 
             hits = await core.query("default", "where is the on-call phone", record=False)
             assert time.perf_counter() - started < 5  # no busy wait (the timeout is 15 s)
             assert [h.memory.text for h in hits] == ["the on-call phone is in the drawer"]
-            async with core.database.read() as conn:
+            async with core.database.read(quick=True) as conn:
                 text = (
                     await conn.execute(sa.select(memory_table.c.text).where(memory_table.c.id == stored))
                 ).scalar_one()
