@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ._sqlite_driver import SqliteDriver, choose, engine_arguments
+from ._sqlite_reads import SqliteReads
 from .errors import ConfigurationError, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -74,8 +75,18 @@ class Database:
         kwargs: dict[str, Any] = {}
         # Which SQLite library runs the engine (None on PostgreSQL); see memory_core/_sqlite_driver.py.
         self.sqlite_driver: SqliteDriver | None = None
+        # A query's reads in one worker-thread call (memory_core/_sqlite_reads.py); a file database only.
+        self.sqlite_reads: SqliteReads | None = None
         if self.dialect == "sqlite":
             self.sqlite_driver = choose()
+            database = sa_url.database or ""
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self.sqlite_reads = SqliteReads(
+                    self.sqlite_driver.module,
+                    database,
+                    busy_timeout_ms=busy_timeout_ms,
+                    mmap_bytes=_MMAP_BYTES,
+                )
             kwargs.update(engine_arguments(self.sqlite_driver, sa_url, busy_timeout_ms / 1000))
         else:
             kwargs["pool_pre_ping"] = True
@@ -148,6 +159,8 @@ class Database:
                 raise
 
     async def dispose(self) -> None:
+        if self.sqlite_reads is not None:
+            self.sqlite_reads.close()
         await self.engine.dispose()
 
 
