@@ -190,14 +190,15 @@ async def run_query(
             query_vector = await batcher.embed_one(text)
     reads = db.sqlite_reads
     if reads is not None and isinstance(keyword_index, SqliteKeywordIndex) and not _is_narrowing(filters):
-        # The common case on SQLite: every read of the query in one worker-thread call.
-        vector_hits: list[tuple[int, float]] = []
-        if query_vector is not None and tenant in index.indexes.tenants:
-            with stage("vector search (FAISS)"):
-                vector_hits = _above_floor(await index.search(tenant, query_vector, proposals), search)
+        # The common case on SQLite: FAISS and every read of the query in one worker-thread call.
+        tenant_index = index.indexes.tenants.get(tenant) if query_vector is not None else None
         sqlite_keyword = keyword_index
 
         def read() -> tuple[list[_Ranked], dict[int, Memory]]:
+            vector_hits: list[tuple[int, float]] = []
+            if tenant_index is not None and query_vector is not None:
+                with stage("vector search (FAISS)"):
+                    vector_hits = _above_floor(tenant_index.search(query_vector, proposals), search)
             query = _Raw(tenant, text, filters, now, mode, proposals, limit, search, stage)
             return _read_raw(reads, sqlite_keyword, query, vector_hits)
 
