@@ -60,7 +60,14 @@ from memory_core import (
 
 from .cache import DEFAULT_CACHE_DIR, CachedEmbedder
 
-__all__ = ["ScaleConfig", "percentile", "run_scale"]
+__all__ = [
+    "ScaleConfig",
+    "build_direct",
+    "build_from_vectors",
+    "derived_vectors",
+    "percentile",
+    "run_scale",
+]
 
 TENANT = "scale"
 ADMIN = Actor(id="bench:admin", name="bench", is_admin=True)
@@ -197,7 +204,7 @@ async def build_from_vectors(
     return time.perf_counter() - started
 
 
-def _build_direct(
+def build_direct(
     data_dir: Path,
     model_id: str,
     dim: int,
@@ -285,7 +292,7 @@ def random_vectors(dim: int, seed: int) -> Callable[[int, int], np.ndarray]:
     return vectors_for
 
 
-def _derived_vectors(
+def derived_vectors(
     turn_vectors: np.ndarray, sources: Sequence[tuple[int, int]]
 ) -> Callable[[int, int], np.ndarray]:
     def vectors_for(start: int, end: int) -> np.ndarray:
@@ -365,9 +372,7 @@ def _encode_figures(models: dict[str, Embedder], questions: Sequence[str]) -> di
 
 async def _open_ready(data_dir: Path, model: Embedder) -> MemoryCore:
     core = await MemoryCore.open(CoreSettings(data_dir=data_dir), embedder=model)
-    wait = getattr(core, "wait_for_index", None)  # HNSW may build in the background after an open
-    if wait is not None:
-        await wait()
+    await core.wait_for_index()  # HNSW may build in the background after an open: time HNSW
     return core
 
 
@@ -486,7 +491,7 @@ async def run_scale(
                 model.model_id,
                 model.dim,
                 corpus[: config.small],
-                _derived_vectors(turn_vectors, [pair for _, pair in memories[: config.small]]),
+                derived_vectors(turn_vectors, [pair for _, pair in memories[: config.small]]),
                 progress,
             ),
             1,
@@ -497,19 +502,19 @@ async def run_scale(
     else:
         sources = [pair for _, pair in memories[: config.memories]]
         built = await build_from_vectors(
-            data_dir, model.model_id, model.dim, corpus, _derived_vectors(turn_vectors, sources), progress
+            data_dir, model.model_id, model.dim, corpus, derived_vectors(turn_vectors, sources), progress
         )
     out["build_seconds"] = round(built, 1)
     big_dir = config.work_dir / f"derived-{config.million}"
     if config.million:
         big = synth_memories(config.million, sentences, seed=1)
         out["million_build_seconds"] = round(
-            _build_direct(
+            build_direct(
                 big_dir,
                 model.model_id,
                 model.dim,
                 [text for text, _ in big],
-                _derived_vectors(turn_vectors, [pair for _, pair in big]),
+                derived_vectors(turn_vectors, [pair for _, pair in big]),
                 progress,
             ),
             1,
