@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ._sqlite_driver import SqliteDriver, choose, engine_arguments
+from ._sqlite_reads import SqliteReads
 from .errors import ConfigurationError, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 # concurrent writers could commit seq 11 before seq 10 and a reader would skip 10 for good. Holding
 # this advisory lock for the length of every writing transaction makes commit order = seq order.
 _PG_WRITE_LOCK_KEY = 0x7EA3_10AE
+
+_MMAP_BYTES = 1 << 30  # the first GiB of a SQLite file is read through a memory map
 
 
 def utcnow() -> datetime:
@@ -72,31 +75,25 @@ class Database:
         kwargs: dict[str, Any] = {}
         # Which SQLite library runs the engine (None on PostgreSQL); see memory_core/_sqlite_driver.py.
         self.sqlite_driver: SqliteDriver | None = None
+        # A query's reads in one worker-thread call (memory_core/_sqlite_reads.py); a file database only.
+        self.sqlite_reads: SqliteReads | None = None
         if self.dialect == "sqlite":
             self.sqlite_driver = choose()
+            database = sa_url.database or ""
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self.sqlite_reads = SqliteReads(
+                    self.sqlite_driver.module,
+                    database,
+                    busy_timeout_ms=busy_timeout_ms,
+                    mmap_bytes=_MMAP_BYTES,
+                )
             kwargs.update(engine_arguments(self.sqlite_driver, sa_url, busy_timeout_ms / 1000))
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
-        # Quick SQLite reads run on the event loop's thread (see `read`, InlineConnection): a file
-        # database only, since every connection to an in-memory one is a database of its own.
-        self._read_engine = self.engine
-        database = sa_url.database or ""
-        on_file = database not in ("", ":memory:") and "mode=memory" not in database
-        if self.sqlite_driver is not None and on_file:
-            self._read_engine = create_async_engine(
-                url,
-                **engine_arguments(self.sqlite_driver, sa_url, busy_timeout_ms / 1000, inline=True),
-                # A connection is a file handle and a page cache, no thread: keep enough for every
-                # concurrent query rather than open and close them under load.
-                pool_size=64,
-                max_overflow=64,
-            )
         self._write_lock = anyio.Lock()
         if self.dialect == "sqlite":
-            self._configure_sqlite(self.engine, busy_timeout_ms)
-            if self._read_engine is not self.engine:
-                self._configure_sqlite(self._read_engine, busy_timeout_ms)
+            self._configure_sqlite(busy_timeout_ms)
 
     @property
     def is_sqlite(self) -> bool:
@@ -107,9 +104,8 @@ class Database:
         """True when the SQLite in use removes a deleted row's FTS postings in place (no 'optimize')."""
         return self.sqlite_driver is not None and self.sqlite_driver.fts_secure_delete
 
-    @staticmethod
-    def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
-        sync_engine = engine.sync_engine
+    def _configure_sqlite(self, busy_timeout_ms: int) -> None:
+        sync_engine = self.engine.sync_engine
 
         @event.listens_for(sync_engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -123,6 +119,10 @@ class Database:
             cursor.execute("PRAGMA foreign_keys=ON")
             # Deleted memories are overwritten on disk, not just unlinked.
             cursor.execute("PRAGMA secure_delete=ON")
+            # Reads through a memory map instead of a read() per page: a query looks up a few hundred
+            # scattered rows (its candidates), which halves at 100k memories. Pages are the OS's file
+            # cache, shared by every connection and process, not memory of ours.
+            cursor.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
             cursor.close()
 
         @event.listens_for(sync_engine, "begin")
@@ -133,14 +133,9 @@ class Database:
                 conn.exec_driver_sql("BEGIN")
 
     @asynccontextmanager
-    async def read(self, *, quick: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A read transaction. `quick=True` for the hot path's short reads (a query, an API key): on a
-        SQLite file they run on the event loop's thread (`InlineConnection`), which costs far less than
-        a hop to a worker thread per statement; long reads (scans, exports, rebuilds) keep a thread so
-        the loop stays free for other callers meanwhile."""
-        engine = self._read_engine if quick else self.engine
+    async def read(self) -> AsyncIterator[AsyncConnection]:
         try:
-            async with engine.connect() as conn, conn.begin():
+            async with self.engine.connect() as conn, conn.begin():
                 yield conn
         except OperationalError as exc:
             _raise_unavailable_if_transient(exc)
@@ -164,9 +159,9 @@ class Database:
                 raise
 
     async def dispose(self) -> None:
+        if self.sqlite_reads is not None:
+            self.sqlite_reads.close()
         await self.engine.dispose()
-        if self._read_engine is not self.engine:
-            await self._read_engine.dispose()
 
 
 def _raise_unavailable_if_transient(exc: DBAPIError) -> None:

@@ -14,7 +14,6 @@ the stdlib `sqlite3` and deletes keep running `optimize`. `teamlore check` says 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -86,59 +85,17 @@ class _Dbapi(AsyncAdapt_aiosqlite_dbapi):
             setattr(self, name, getattr(self.sqlite, name))
 
 
-class _RunNow:
-    """Stands in for aiosqlite's queue to its thread: runs each call at once, on the caller's thread."""
-
-    def put_nowait(self, item: tuple[Any, Callable[[], Any]]) -> None:
-        future, function = item
-        try:
-            result = function()
-        except BaseException as exc:  # handed to the caller through its future, like aiosqlite's thread
-            if future is not None and not future.done():
-                future.set_exception(exc)
-            return
-        if future is not None and not future.done():
-            future.set_result(result)
-
-
-class InlineConnection(aiosqlite.Connection):
-    """aiosqlite's connection without its worker thread: each call runs at once on the event loop.
-
-    For short reads only (see `Database.read`): a round trip to a worker thread costs more than a
-    point or FTS read of a local SQLite file, and the thread hops of 50 concurrent queries made the
-    event loop wait for the GIL. A read in WAL mode never waits for a writer, so it does not block
-    the loop; writes keep their thread (they may wait for the database's lock).
-    """
-
-    def __init__(self, connector: Callable[[], Any], iter_chunk_size: int) -> None:
-        super().__init__(connector, iter_chunk_size)
-        self._tx = _RunNow()  # type: ignore[assignment]
-
-    def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
-        return self._connect().__await__()  # no worker thread to start
-
-    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if not self._running or not self._connection:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
-
-
-def engine_arguments(
-    driver: SqliteDriver, url: sa.URL, timeout_s: float, *, inline: bool = False
-) -> dict[str, Any]:
-    """Keyword arguments for `create_async_engine` that make it use `driver` (with `inline`: on
-    connections that run each call on the caller's thread, see `InlineConnection`)."""
-    module = driver.module
-    if module is sqlite3 and not inline:
+def engine_arguments(driver: SqliteDriver, url: sa.URL, timeout_s: float) -> dict[str, Any]:
+    """Keyword arguments for `create_async_engine` that make it use `driver`."""
+    if driver.module is sqlite3:
         return {"connect_args": {"timeout": timeout_s}}
+    module = driver.module
     database = url.database or ":memory:"
     uri = database.startswith("file:")
-    kind = InlineConnection if inline else aiosqlite.Connection
 
     async def connect() -> aiosqlite.Connection:
-        connection = kind(
-            lambda: module.connect(database, timeout=timeout_s, uri=uri, check_same_thread=not inline),
-            iter_chunk_size=64,
+        connection = aiosqlite.Connection(
+            lambda: module.connect(database, timeout=timeout_s, uri=uri), iter_chunk_size=64
         )
         connection._thread.daemon = True  # as SQLAlchemy does: a forgotten connection must not block exit
         return await connection

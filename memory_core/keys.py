@@ -309,7 +309,7 @@ class ApiKeys:
 
     async def _read(self, digest: str, prefix: str) -> ApiKeyInfo:
         checked_at = _clock()  # before the read: a revoke committed after it is seen next time
-        async with self._db.read(quick=True) as conn:
+        async with self._db.read() as conn:
             rows = (
                 (await conn.execute(sa.select(api_key_table).where(api_key_table.c.prefix == prefix)))
                 .mappings()
