@@ -12,10 +12,11 @@ exactly over those memories' vectors instead: graph search with a selective filt
 
 Building an HNSW index takes minutes at a million vectors, so it never happens on a caller's path:
 the index in use (flat: exact, or the old HNSW with its tombstones) keeps answering while a
-background thread builds the new one in batches, from copies of the live vectors taken batch by
-batch. Writes during the build go to the index in use and are journalled; the builder replays the
-journal (new vectors added, retired ones tombstoned) and swaps the new index in under the lock. A
-build that fails leaves the index in use as it was; closing cancels a build between two batches.
+background thread (niced, on all cores but one) builds the new one in batches, from copies of the
+live vectors taken batch by batch. Writes during the build go to the index in use and are
+journalled; the builder replays the journal (new vectors added, retired ones tombstoned) and swaps
+the new index in under the lock. A build that fails leaves the index in use as it was; closing
+cancels a build between two batches.
 """
 
 from __future__ import annotations
@@ -327,6 +328,8 @@ class TenantIndex:
     def _run_build(self, build: _Build, labels: npt.NDArray[np.int64], on_built: OnBuilt | None) -> None:
         with contextlib.suppress(OSError, AttributeError):  # Linux: niceness is per thread
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _BUILD_NICENESS)
+        # All cores but one (the OpenMP setting is per thread): queries on the index in use keep a core.
+        faiss.omp_set_num_threads(max(1, (os.cpu_count() or 1) - 1))
         started = time.perf_counter()
         try:
             fresh, built = self._build_index(build, labels)
