@@ -20,7 +20,6 @@ async def test_a_small_starts_run_produces_every_first_open_figure(tmp_path: Pat
     result = await run_starts(config, HashingEmbedder(), fallback_sentences(), questions)
     first = result["first_open"]
     assert first["raw_vector_read_s"] >= 0 and first["first_answer_s"] >= first["open_s"]
-    assert first["exact_recall"]["recall_at_10"] == 1.0  # the flat index is exact
     assert first["hnsw_recall"]["queries"] == 5 and first["query_during_build"]["n"] == 3
     assert first["hnsw_ready_s"] is not None and first["from_snapshot_first_answer_s"] > 0
     assert (tmp_path / "derived-1500" / "index" / "CURRENT").is_file()  # the close wrote a snapshot
