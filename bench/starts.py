@@ -428,10 +428,10 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
         notes.append(
             f"First open at {big}: `MemoryCore.open` returned after {first['open_s']} s (every vector read "
             f"from SQL, 50,000 rows a fetch, into an exact index; the bare read with `sqlite3` took "
-            f"{first['raw_vector_read_s']} s "
-            f"in the same run, just before, so the open read from a warm page cache) and answered its first query at "
-            f"{first['first_answer_s']} s. Before (2026-11-21), HNSW was built on the open's path and the "
-            "first open took 791 s (random vectors, efConstruction 80). Now HNSW was "
+            f"{first['raw_vector_read_s']} s in the same run, just before, so the open read from a warm "
+            f"page cache) and answered its first query at {first['first_answer_s']} s. Before "
+            "(2026-11-21), HNSW was built on the open's path and the first open took 791 s (random "
+            "vectors, efConstruction 80). Now HNSW was "
             + (
                 f"built in the background and in use {first['hnsw_ready_s']} s after the open started."
                 if first.get("hnsw_ready_s") is not None
