@@ -213,7 +213,9 @@ class MemoryWriter:
         self, tenant: str, row: NewRow, neighbours: list[tuple[int, float]]
     ) -> tuple[PossibleConflict, ...]:
         """Stored memories the new one may contradict (not the one it says it supersedes)."""
-        wanted = [(m, sim) for m, sim in neighbours if m != row.draft.supersedes]
+        # Below `conflict_similarity` the finder is not asked (store_conflicts): not worth reading either.
+        floor = self.settings.quality.conflict_similarity
+        wanted = [(m, sim) for m, sim in neighbours if m != row.draft.supersedes and sim >= floor]
         if not wanted:
             return ()
         if self._db.sqlite_reads is not None:
