@@ -60,10 +60,12 @@ def test_tombstones_trigger_a_rebuild_that_drops_them(data: tuple[list[int], np.
     indexes = IndexSet(32, "m", approximate_above=1000)
     indexes.get("t").upsert(ids, vectors)
     indexes.maybe_grow("t")
+    assert indexes.wait_for_builds(60)
     assert indexes.tenants["t"].approximate
     indexes.tenants["t"].remove(ids[:700])
     assert indexes.tenants["t"].needs_rebuild
     indexes.maybe_grow("t")
+    assert indexes.wait_for_builds(60)
     fresh = indexes.tenants["t"]
     assert fresh.approximate and fresh.tombstones == 0 and len(fresh) == 2300
     assert fresh.memory_ids() == set(ids[700:])

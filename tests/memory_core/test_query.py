@@ -187,8 +187,8 @@ async def test_a_trace_reports_each_stage_of_a_query(filled: MemoryCore) -> None
     assert list(trace.stages) == [
         "index catch-up (sync)",
         "question embedding",
-        "keyword search",
         "vector search (FAISS)",
+        "keyword search",
         "fusion",
         "candidate facts",
         "dates and context",
