@@ -237,11 +237,12 @@ def load_embedder(
 
 
 class _Pending:
-    __slots__ = ("done", "error", "result", "text")
+    __slots__ = ("done", "error", "result", "text", "wake")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.done = anyio.Event()
+        self.wake = anyio.Event()  # set when done, or when this waiter is to run the next batch
         self.result: Vectors | None = None
         self.error: BaseException | None = None
 
@@ -250,7 +251,10 @@ class MicroBatcher:
     """Collects concurrent `embed_one` calls into one model call in a worker thread.
 
     A lone request is embedded at once; requests that arrive while the model is busy are queued and go
-    together in the next batch, so throughput rises with load without adding latency when idle.
+    together in the next batch, so throughput rises with load without adding latency when idle. Each
+    caller that runs a batch runs one only, then hands the next to the oldest waiter: a caller that
+    drained the queue until it was empty would, under steady load, wait for the load to end (measured:
+    one query in a thousand took 5-7 s under 50 concurrent clients).
     """
 
     def __init__(self, embedder: Embedder, *, max_batch: int = 64) -> None:
@@ -264,22 +268,36 @@ class MicroBatcher:
         """The vector of one text, shape (dim,)."""
         pending = _Pending(text)
         self._queue.append(pending)
-        if not self._running:
-            self._running = True
-            # Shielded: this caller drains the queue for everyone; its own cancellation must not
-            # strand the requests queued behind it.
-            with anyio.CancelScope(shield=True):
-                try:
-                    while self._queue:
-                        batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-                        await self._run(batch)
-                finally:
-                    self._running = False
-        await pending.done.wait()
+        try:
+            while not pending.done.is_set():
+                if not self._running:
+                    await self._run_next()
+                else:
+                    await pending.wake.wait()
+                    pending.wake = anyio.Event()
+        finally:
+            if not pending.done.is_set() and pending in self._queue:  # cancelled while queued
+                self._queue.remove(pending)
+            self._hand_over()
         if pending.error is not None:
             raise pending.error
         assert pending.result is not None
         return pending.result
+
+    async def _run_next(self) -> None:
+        """Run one batch from the head of the queue (shielded: it holds others' requests too)."""
+        self._running = True
+        with anyio.CancelScope(shield=True):
+            try:
+                batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+                await self._run(batch)
+            finally:
+                self._running = False
+
+    def _hand_over(self) -> None:
+        """Nobody runs a batch and requests wait: the oldest waiter runs the next one."""
+        if not self._running and self._queue:
+            self._queue[0].wake.set()
 
     async def embed_many(self, texts: list[str]) -> Vectors:
         """Vectors of many texts in one worker-thread call (bulk paths: import, store_many, reindex)."""
@@ -294,9 +312,11 @@ class MicroBatcher:
             for p in batch:
                 p.error = exc
                 p.done.set()
+                p.wake.set()
             if not isinstance(exc, Exception):
                 raise
             return
         for p, vector in zip(batch, vectors, strict=True):
             p.result = vector
             p.done.set()
+            p.wake.set()
