@@ -27,9 +27,9 @@ class SlowEmbedder(HashingEmbedder):
 
 
 async def test_under_steady_load_every_caller_is_answered_within_a_few_batches() -> None:
-    """New questions keep arriving faster than batches finish; each caller must get its vector within a few model calls
-    of asking, not when the stream stops (the caller who ran the first batch used to drain the queue
-    for everyone until it was empty)."""
+    """New questions keep arriving faster than batches finish; each caller must get its vector within a
+    few model calls of asking, not when the stream stops (the caller who ran the first batch used to
+    drain the queue for everyone until it was empty)."""
     embedder = SlowEmbedder()
     batcher = MicroBatcher(embedder)
     waited: dict[int, int] = {}  # caller -> model calls that ran while it waited
