@@ -9,6 +9,7 @@ from typing import Any
 from .concurrency import section as concurrency_section
 from .conflicts import section as conflicts_section
 from .peers import section as peers_section
+from .threads import section as threads_section
 
 __all__ = ["DOCS", "RESULTS", "render", "write_report"]
 
@@ -332,6 +333,7 @@ python -m bench concurrency         # 50 concurrent REST clients against a real 
 python -m bench conflicts           # the conflict finder on the labelled pairs, per category
 python -m bench deletes             # delete latency at 100k: FTS5 secure-delete vs the 'optimize' fallback
 python -m bench peers               # plain ChromaDB beside teamlore: same model, corpus, questions (.[bench])
+python -m bench threads             # embedder threads: quiet and beside a CPU hog, one question and batches
 python -m bench report              # rewrite this page from bench/results/*.json
 ```
 
@@ -512,6 +514,10 @@ def _peers(result: dict[str, Any] | None) -> list[str]:
     return peers_section(result, _machine(result["machine"]) if result else None)
 
 
+def _threads(result: dict[str, Any] | None) -> list[str]:
+    return threads_section(result, _machine(result["machine"]) if result else None)
+
+
 def render() -> str:
     parts = [
         HEADER,
@@ -525,6 +531,7 @@ def render() -> str:
         *_concurrency(_load("concurrency")),
         *deletes_section(_load("deletes")),
         *_peers(_load("peers")),
+        *_threads(_load("threads")),
     ]
     return "\n".join(parts).rstrip() + "\n"
 
