@@ -3,7 +3,7 @@
 python -m bench locomo   LoCoMo retrieval: keyword / vector / hybrid, per category, plus ablations
 python -m bench sanity   the general sanity set: team facts and the teamkb BEIR-layout fixture
 python -m bench beir DIR any data set in BEIR layout (corpus.jsonl, queries.jsonl, qrels/test.tsv)
-python -m bench scale    latency, throughput, memory, start-up and HNSW recall at 100k and 1M
+python -m bench scale    query/store latency per stage at 10k, 100k and 1M, ingest, memory, HNSW recall
 python -m bench cli      cold CLI times against `import torch`, ONNX and torch runtimes side by side
 python -m bench concurrency  50 concurrent REST clients against a real `teamlore serve`
 python -m bench conflicts  the conflict finder on bench/fixtures/conflicts, per category
@@ -175,18 +175,23 @@ def beir(
 
 @app.command()
 def scale(
+    small: Annotated[int, typer.Option(help="Size of the small corpus (0: skip).")] = 10_000,
     memories: Annotated[int, typer.Option(help="Size of the latency corpus.")] = 100_000,
-    million: Annotated[int, typer.Option(help="Size of the random-vector corpus (0: skip).")] = 1_000_000,
+    million: Annotated[int, typer.Option(help="Size of the largest corpus (0: skip).")] = 1_000_000,
     queries: Annotated[int, typer.Option(help="Questions timed at each size.")] = 300,
     stores: Annotated[int, typer.Option(help="Single stores timed.")] = 100,
     ingest: Annotated[int, typer.Option(help="Texts for the ingest / raw model ratio.")] = 4_000,
     serve: Annotated[bool, typer.Option(help="Time `teamlore serve` start to ready.")] = True,
     embed_corpus: Annotated[bool, typer.Option(help="Embed the corpus instead of deriving vectors.")] = False,
+    torch: Annotated[bool, typer.Option(help="Time the bare encode on PyTorch too (reference).")] = True,
+    prepare: Annotated[bool, typer.Option(help="Only build the cached corpora and indexes.")] = False,
     data: Annotated[Path, typer.Option(help="locomo10.json: words and questions.")] = LOCOMO,
 ) -> None:
     """Speed, cost and scale on this machine (see the issue's table)."""
     model = load_embedder("all-MiniLM-L6-v2")
+    torch_model = load_embedder("all-MiniLM-L6-v2", runtime="torch") if torch and not prepare else None
     config = ScaleConfig(
+        small=small,
         memories=memories,
         million=million,
         queries=queries,
@@ -194,13 +199,22 @@ def scale(
         ingest_texts=ingest,
         serve=serve,
         embed_corpus=embed_corpus,
+        prepare=prepare,
     )
     result = anyio.run(
-        lambda: run_scale(config, model, locomo_sentences(data), locomo_questions(data), progress=_say)
+        lambda: run_scale(
+            config,
+            model,
+            locomo_sentences(data),
+            locomo_questions(data),
+            progress=_say,
+            torch_model=torch_model,
+        )
     )
     typer.echo(json.dumps(result, indent=2))
-    _save("scale", result)
-    write_report()
+    if not prepare:
+        _save("scale", result)
+        write_report()
 
 
 @app.command()
@@ -308,6 +322,7 @@ def run_all(cache: CacheOption = True) -> None:
     sanity(ablations=True, cache=cache)
     conflicts(cache=cache)
     scale(
+        small=10_000,
         memories=100_000,
         million=1_000_000,
         queries=300,
@@ -315,6 +330,8 @@ def run_all(cache: CacheOption = True) -> None:
         ingest=4_000,
         serve=True,
         embed_corpus=False,
+        torch=True,
+        prepare=False,
         data=LOCOMO,
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 from .concurrency import section as concurrency_section
 from .conflicts import section as conflicts_section
 from .peers import section as peers_section
+from .scale_report import scale_section
 from .threads import section as threads_section
 
 __all__ = ["DOCS", "RESULTS", "render", "write_report"]
@@ -194,126 +195,7 @@ def _beir_saved() -> list[str]:
 
 
 def _scale(result: dict[str, Any] | None) -> list[str]:
-    out = ["## Speed, cost and scale", ""]
-    if result is None:
-        return [*out, "Not measured yet: run `python -m bench scale`.", ""]
-    config = result["config"]
-    q100, q1m = result.get("query_100k"), result.get("query_1m")
-    ingest, store, serve, hnsw = (
-        result.get("ingest"),
-        result.get("store"),
-        result.get("serve"),
-        result.get("hnsw"),
-    )
-    n = f"{config['memories'] // 1000}k"
-    rows = [
-        (
-            "query latency incl. query embedding, " + n,
-            "p50 ≤ 15 ms, p99 ≤ 50 ms",
-            f"p50 {q100['p50_ms']} ms, p99 {q100['p99_ms']} ms" if q100 else "—",
-            "met"
-            if q100 and q100["p50_ms"] <= 15 and q100["p99_ms"] <= 50
-            else "**missed**"
-            if q100
-            else "—",
-        ),
-        (
-            f"query latency, {config['million'] // 1_000_000}M memories (random vectors)",
-            "p50 ≤ 30 ms",
-            f"p50 {q1m['p50_ms']} ms, p99 {q1m['p99_ms']} ms" if q1m else "not run",
-            _met(q1m["p50_ms"], 30, at_most=True) if q1m else "—",
-        ),
-        (
-            "bulk ingest throughput / raw model throughput, same run",
-            "≥ 0.90",
-            f"{ingest['ratio']} ({ingest['bulk_ingest_per_s']}/s vs {ingest['raw_model_per_s']}/s)"
-            if ingest
-            else "—",
-            _met(ingest["ratio"], 0.90, at_most=False) if ingest else "—",
-        ),
-        (
-            "single store latency",
-            "p50 ≤ 25 ms",
-            f"p50 {store['p50_ms']} ms, p99 {store['p99_ms']} ms" if store else "—",
-            _met(store["p50_ms"], 25, at_most=True) if store else "—",
-        ),
-        (
-            f"resident memory with {n} memories (`teamlore serve`, model loaded)",
-            "≤ 1.2 GB",
-            f"{serve['rss_mb']:.0f} MiB (peak {serve['peak_rss_mb']:.0f} MiB)" if serve else "—",
-            _met(serve["rss_mb"] / 1024 * 1.073741824, 1.2, at_most=True) if serve else "—",
-        ),
-        (
-            f"`teamlore serve` start to ready with {n} memories",
-            "≤ 8 s",
-            f"{serve['start_to_ready_s']} s" if serve and serve.get("start_to_ready_s") is not None else "—",
-            _met(serve["start_to_ready_s"], 8, at_most=True)
-            if serve and serve.get("start_to_ready_s")
-            else "—",
-        ),
-        (
-            f"HNSW recall@10 against exact, {n} vectors",
-            "≥ 0.95",
-            f"{hnsw['recall_at_10']} ({hnsw['queries']} questions)" if hnsw else "—",
-            _met(hnsw["recall_at_10"], 0.95, at_most=False) if hnsw else "—",
-        ),
-    ]
-    out += ["| figure | target | measured | status |", "| --- | --- | --- | --- |"]
-    out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
-    notes = []
-    if result.get("query_embedding"):
-        e = result["query_embedding"]
-        notes.append(
-            f"Embedding one question alone (the model, no core): p50 {e['p50_ms']} ms, p99 {e['p99_ms']} ms."
-        )
-    if "deleted_never_returned" in result:
-        notes.append(
-            f"{config['stores']} memories stored into the {n} HNSW tenant and deleted again were "
-            f"{'never' if result['deleted_never_returned'] else '**still**'} returned afterwards "
-            "(tombstones)."
-        )
-    if result.get("delete"):
-        d = result["delete"]
-        notes.append(
-            f"Deleting one memory at {n} (row, vector, keyword entry, FTS merge, audit row): "
-            f"p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms."
-        )
-    if "open_to_first_query_s" in result:
-        notes.append(
-            f"`MemoryCore.open` to the first answer at {n}: {result['open_to_first_query_s']} s "
-            "(snapshot load, change-log catch-up; the model was loaded before)."
-        )
-    if "million_open_to_first_query_s" in result:
-        notes.append(
-            f"At 1M: open to first answer {result['million_open_to_first_query_s']} s (from the index "
-            f"snapshot once one exists); the very first open, which built HNSW from the rows in SQL, took "
-            f"{result.get('million_first_open_s')} s. The benchmark process held "
-            f"{result.get('million_rss_mb')} MiB."
-        )
-    if result.get("build_seconds"):
-        notes.append(f"Building the {n} corpus through `import_` took {result['build_seconds']} s.")
-    if result.get("million_build_seconds"):
-        notes.append(
-            f"Writing the 1M corpus into the tables took {result['million_build_seconds']} s "
-            "(rows and FTS, no index; see `bench/scale.py`)."
-        )
-    out += ["", *[f"- {n_}" for n_ in notes], ""]
-    if result.get("stages_100k"):
-        out += [
-            f"Where a query's time goes at {n} (p50 of each stage over 150 questions, same run; "
-            + (
-                "as the core's public `QueryTrace` reports them):"
-                if "fusion" in result["stages_100k"]  # results of runs before QueryTrace lack it
-                else "the stages wrap core internals while they are timed):"
-            ),
-            "",
-            "| stage | p50 ms |",
-            "| --- | --- |",
-            *[f"| {stage} | {ms} |" for stage, ms in result["stages_100k"].items()],
-            "",
-        ]
-    out += [_machine(result["machine"]), ""]
-    return out
+    return scale_section(result, _machine(result["machine"]) if result else None)
 
 
 HEADER = """# Benchmarks
@@ -327,7 +209,7 @@ python -m bench all                 # everything below (LoCoMo, sanity set, scal
 python -m bench locomo              # LoCoMo: keyword / vector / hybrid, per category, plus ablations
 python -m bench sanity              # the general sanity set (team facts, teamkb)
 python -m bench beir DIR [--save]   # any data set in BEIR layout
-python -m bench scale               # latency, throughput, memory, start-up, HNSW recall (100k and 1M)
+python -m bench scale               # query/store latency per stage (10k, 100k, 1M), ingest, HNSW recall
 python -m bench cli                 # cold CLI times vs `import torch`; ONNX and torch runtimes side by side
 python -m bench concurrency         # 50 concurrent REST clients against a real `teamlore serve`
 python -m bench conflicts           # the conflict finder on the labelled pairs, per category
@@ -384,32 +266,7 @@ offline use (`flashrank` and the like download them at run time), teamlore never
 cross-encoder over even 20 candidates would cost more than the whole latency budget on 2 cores.
 """
 
-FOOTER = """### Reading the misses
-
-- The question embedding alone (all-MiniLM-L6-v2 through PyTorch on 2 cores) takes most of the 15 ms
-  budget before the core does anything, so the 100k p50 target cannot be met with this runtime. The
-  scale figures above were measured on PyTorch; ONNX Runtime (fp32, the same vectors) is now the
-  default and embeds a question in about 0.7× the time of PyTorch in the same run (see "Cold command
-  line" below); the scale run has not been repeated with it yet.
-- PyTorch's worker threads spin for a while after a forward pass and compete with SQLite's thread on
-  a 2-core machine: in a one-off run by hand (`OMP_NUM_THREADS=1`, not part of `python -m bench`),
-  the keyword stage was ~5 ms faster at 100k and the embedding ~3 ms slower, ~5 ms better overall.
-  That is the embedder's call (`memory_core/embedding.py`).
-- "The rest" is five ranking columns for each of up to 200 candidates, whole rows for the returned
-  hits only, one read transaction and the aiosqlite thread hops. Before that change (three read
-  transactions, a pydantic `Memory` built for every candidate) an A/B back to back on the same 100k
-  corpus (200 questions, each version run twice, alternating) gave a whole-query p50 of 38.0 and
-  49.8 ms before against 28.3 and 28.8 ms after; "the rest" 14.1 and 17.6 ms against 6.9 and 7.2 ms.
-- Runs vary with the load on the shared host: on the same day, embedding one question alone measured
-  12.4 ms in one run and 15.0 ms in a later one. Compare the stages within one run.
-- Single store: embedding plus a write transaction (row, FTS, change log) and two index catch-ups.
-- The scale run's delete figure predates FTS5 secure-delete: each delete then merged the whole FTS
-  index (`optimize`) so no posting of the deleted text survived. With pysqlite3 it no longer does; see
-  "Deletes" below for both paths measured in one run (the scale run has not been repeated with it).
-- At 1M, keyword search dominates: BM25 over common words' postings, even after dropping the most
-  common ones.
-
-## Method notes
+METHOD = """## Method notes
 
 - Only the public API is used for quality: `MemoryCore.open`, `store_many`, `query`. LoCoMo evidence
   strings are repaired as `shared/data/README.md` says (split on `;` and spaces, leading zeros
@@ -418,8 +275,12 @@ FOOTER = """### Reading the misses
   it counts for whichever of its turns is evidence.
 - Scale figures: see the docstring of `bench/scale.py` for what is public API and what is not. The
   100k corpus is synthetic chat text cut from LoCoMo turns; its vectors are derived from the real
-  vectors of those turns unless `--embed-corpus`; the 1M corpus uses random unit vectors. Both go in
-  through `MemoryCore.import_` with their vectors. Question embedding is always real and uncached.
+  vectors of those turns unless `--embed-corpus`; so are the 10k corpus (its first 10,000 texts) and
+  the 1M corpus (other texts cut the same way). 10k and 100k go in through `MemoryCore.import_` with
+  their vectors; 1M is written straight into the tables once (`import_` would take over half an
+  hour), and its HNSW index is built at its first open and kept as a snapshot. All three are built
+  once into `bench/.cache/scale/` and reused by later runs (`python -m bench scale --prepare` builds
+  them without timing anything). Question embedding is always real and uncached.
 - The machine is shared by several engineers while these run: absolute latencies and throughputs are
   noisy; ratios (ingest vs raw model) are measured back to back in one run for that reason.
 """
@@ -526,7 +387,7 @@ def render() -> str:
         *_beir_saved(),
         *_conflicts(_load("conflicts")),
         *_scale(_load("scale")),
-        FOOTER,
+        METHOD,
         *cli_section(_load("cli")),
         *_concurrency(_load("concurrency")),
         *deletes_section(_load("deletes")),

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ._sqlite_driver import SqliteDriver, choose, engine_arguments
+from ._sqlite_reads import SqliteReads
 from .errors import ConfigurationError, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 # concurrent writers could commit seq 11 before seq 10 and a reader would skip 10 for good. Holding
 # this advisory lock for the length of every writing transaction makes commit order = seq order.
 _PG_WRITE_LOCK_KEY = 0x7EA3_10AE
+
+_MMAP_BYTES = 1 << 30  # the first GiB of a SQLite file is read through a memory map
 
 
 def utcnow() -> datetime:
@@ -72,8 +75,18 @@ class Database:
         kwargs: dict[str, Any] = {}
         # Which SQLite library runs the engine (None on PostgreSQL); see memory_core/_sqlite_driver.py.
         self.sqlite_driver: SqliteDriver | None = None
+        # A query's reads in one worker-thread call (memory_core/_sqlite_reads.py); a file database only.
+        self.sqlite_reads: SqliteReads | None = None
         if self.dialect == "sqlite":
             self.sqlite_driver = choose()
+            database = sa_url.database or ""
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self.sqlite_reads = SqliteReads(
+                    self.sqlite_driver.module,
+                    database,
+                    busy_timeout_ms=busy_timeout_ms,
+                    mmap_bytes=_MMAP_BYTES,
+                )
             kwargs.update(engine_arguments(self.sqlite_driver, sa_url, busy_timeout_ms / 1000))
         else:
             kwargs["pool_pre_ping"] = True
@@ -106,6 +119,10 @@ class Database:
             cursor.execute("PRAGMA foreign_keys=ON")
             # Deleted memories are overwritten on disk, not just unlinked.
             cursor.execute("PRAGMA secure_delete=ON")
+            # Reads through a memory map instead of a read() per page: a query looks up a few hundred
+            # scattered rows (its candidates), which halves at 100k memories. Pages are the OS's file
+            # cache, shared by every connection and process, not memory of ours.
+            cursor.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
             cursor.close()
 
         @event.listens_for(sync_engine, "begin")
@@ -142,6 +159,8 @@ class Database:
                 raise
 
     async def dispose(self) -> None:
+        if self.sqlite_reads is not None:
+            self.sqlite_reads.close()
         await self.engine.dispose()
 
 

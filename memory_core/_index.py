@@ -9,15 +9,27 @@ Small tenants get an exact (flat) index; above `approximate_above` vectors, HNSW
 efConstruction=80, efSearch=128: recall@10 against exact is measured in docs/benchmarks.md). A
 filtered search over an HNSW index that allows few memories (a tag, an author, a week) is answered
 exactly over those memories' vectors instead: graph search with a selective filter can miss.
+
+Building an HNSW index takes minutes at a million vectors, so it never happens on a caller's path:
+the index in use (flat: exact, or the old HNSW with its tombstones) keeps answering while a
+background thread builds the new one in batches, from copies of the live vectors taken batch by
+batch. Writes during the build go to the index in use and are journalled; the builder replays the
+journal (new vectors added, retired ones tombstoned) and swaps the new index in under the lock. A
+build that fails leaves the index in use as it was; closing cancels a build between two batches.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
+import os
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +60,61 @@ _HNSW_EF_SEARCH = 128
 _REBUILD_DEAD_FRACTION = 0.2
 # A filtered HNSW search allowing at most this many memories is done exactly (a few ms of dot products).
 _EXACT_FILTER_MAX = 20_000
+# A background build adds this many vectors per FAISS call (FAISS spreads each call over its threads):
+# big enough to keep the threads busy, small enough that a cancel or a copy waits only a moment.
+_BUILD_BATCH = 20_000
+# The builder swaps the new index in once fewer writes than this wait to be replayed onto it.
+_BUILD_REPLAY_UNDER_LOCK = 500
+# After a failed build, the next attempt waits this long (a build that fails for lack of memory
+# would otherwise start again on every catch-up).
+_BUILD_RETRY_SECONDS = 300.0
+# The builder thread's nice value: queries on the index in use go first on a busy machine.
+_BUILD_NICENESS = 10
+
+OnBuilt = Callable[[int], None]
+
+
+@dataclass
+class _Build:
+    """One background build: what it copies, and the writes made to the index in use meanwhile."""
+
+    approximate: bool
+    start_label: int  # labels from here on were added during the build
+    added: list[int] = field(default_factory=list)  # labels added to the index in use since the start
+    retired: list[int] = field(default_factory=list)  # labels retired from it since the start
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+
+def _new_faiss_index(dim: int, approximate: bool) -> faiss.Index:
+    if approximate:
+        inner = faiss.IndexHNSWFlat(dim, _HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        inner.hnsw.efConstruction = _HNSW_EF_CONSTRUCTION
+        inner.hnsw.efSearch = _HNSW_EF_SEARCH
+        return faiss.IndexIDMap(inner)
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+
+def _add_batch(index: faiss.Index, vectors: Vectors, labels: npt.NDArray[np.int64]) -> None:
+    """One step of a background build (FAISS releases the GIL and uses its threads in here)."""
+    index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), labels)
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """FAISS on one OpenMP thread in this thread (the setting is per thread) while the block runs.
+
+    One question is too little work to share: on 2 busy cores the OpenMP team's hand-offs turned a
+    0.6 ms flat search over 10k vectors into 15 ms (HNSW: 0.5 into 5 ms). Bulk work elsewhere keeps
+    its threads.
+    """
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 class TenantIndex:
@@ -57,21 +124,15 @@ class TenantIndex:
         self.dim = dim
         self.approximate = approximate
         self._lock = threading.RLock()
-        self._index = self._new_faiss_index()
+        self._index = _new_faiss_index(dim, approximate)
         self._label_of: dict[int, int] = {}
         self._memory_of: dict[int, int] = {}
         self._dead: set[int] = set()
         self._next_label = 1
         self._positions: dict[int, int] | None = None  # HNSW: label -> row in its storage (lazy)
         self._dead_selector: tuple[faiss.IDSelector, faiss.IDSelector] | None = None
-
-    def _new_faiss_index(self) -> faiss.Index:
-        if self.approximate:
-            inner = faiss.IndexHNSWFlat(self.dim, _HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            inner.hnsw.efConstruction = _HNSW_EF_CONSTRUCTION
-            inner.hnsw.efSearch = _HNSW_EF_SEARCH
-            return faiss.IndexIDMap(inner)
-        return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        self._build: _Build | None = None
+        self._failed_at: float | None = None
 
     def __len__(self) -> int:
         with self._lock:
@@ -92,11 +153,21 @@ class TenantIndex:
             self._retire([m for m in memory_ids if m in self._label_of])
             labels = np.arange(self._next_label, self._next_label + len(memory_ids), dtype=np.int64)
             self._next_label += len(memory_ids)
+            appended_at = self._index.ntotal
             self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), labels)
-            self._positions = None
-            for memory_id, label in zip(memory_ids, labels.tolist(), strict=True):
+            label_list = labels.tolist()
+            if self.approximate and self._positions is not None:
+                # HNSW never moves a stored vector: appended rows extend the map instead of dropping it.
+                self._positions.update(
+                    zip(label_list, range(appended_at, appended_at + len(label_list)), strict=True)
+                )
+            else:
+                self._positions = None
+            for memory_id, label in zip(memory_ids, label_list, strict=True):
                 self._label_of[memory_id] = label
                 self._memory_of[label] = memory_id
+            if self._build is not None:
+                self._build.added.extend(label_list)
 
     def remove(self, memory_ids: Iterable[int]) -> None:
         with self._lock:
@@ -108,6 +179,8 @@ class TenantIndex:
         labels = [self._label_of.pop(m) for m in memory_ids]
         for label in labels:
             del self._memory_of[label]
+        if self._build is not None:
+            self._build.retired.extend(labels)
         if self.approximate:
             self._dead.update(labels)
             self._dead_selector = None
@@ -146,9 +219,10 @@ class TenantIndex:
                 params = faiss.SearchParametersHNSW(efSearch=max(_HNSW_EF_SEARCH, k))
                 if self._dead:
                     params.sel = self._not_dead()
-            scores, labels_out = self._index.search(
-                query.reshape(1, -1).astype(np.float32), fetch, params=params
-            )
+            with _one_thread():
+                scores, labels_out = self._index.search(
+                    query.reshape(1, -1).astype(np.float32), fetch, params=params
+                )
             hits: list[tuple[int, float]] = []
             for score, label in zip(scores[0].tolist(), labels_out[0].tolist(), strict=True):
                 if label < 0 or label in self._dead:
@@ -199,6 +273,133 @@ class TenantIndex:
             position = self._position_of()
             vectors = self._stored_vectors()[[position[int(label)] for label in labels]]
             return ids, np.array(vectors, dtype=np.float32)
+
+    def _vectors_of(self, labels: npt.NDArray[np.int64]) -> Vectors:
+        """Copies of the stored vectors of live labels (call under the lock)."""
+        if not len(labels):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if not self.approximate:  # IndexIDMap2 keeps a label -> row map of its own
+            out: Vectors = self._index.reconstruct_batch(labels)
+            return out
+        position = self._position_of()
+        rows = np.fromiter((position[int(label)] for label in labels), dtype=np.int64, count=len(labels))
+        return np.array(self._stored_vectors()[rows], dtype=np.float32)
+
+    # --- background build ---------------------------------------------------------------------------
+
+    @property
+    def building(self) -> bool:
+        return self._build is not None
+
+    def start_build(self, *, approximate: bool, on_built: OnBuilt | None = None) -> bool:
+        """Build a fresh index (HNSW or flat) of the live vectors in a background thread; see the module.
+
+        Returns False when a build is already running or the last one failed recently."""
+        with self._lock:
+            if self._build is not None:
+                return False
+            if self._failed_at is not None and time.monotonic() - self._failed_at < _BUILD_RETRY_SECONDS:
+                return False
+            build = _Build(approximate=approximate, start_label=self._next_label)
+            live = np.fromiter(self._memory_of, dtype=np.int64, count=len(self._memory_of))
+            build.thread = threading.Thread(
+                target=self._run_build, args=(build, np.sort(live), on_built), name="teamlore-index-build"
+            )
+            self._build = build
+            build.thread.daemon = True  # never keeps a process alive; close() cancels and joins it
+            build.thread.start()
+            return True
+
+    def wait_for_build(self, timeout: float | None = None) -> bool:
+        """Block until no build runs (True) or the timeout passes (False)."""
+        build = self._build
+        return build is None or build.done.wait(timeout)
+
+    def cancel_build(self, timeout: float | None = 60.0) -> None:
+        """Stop a running build at its next batch and wait for its thread; the index in use stays."""
+        build = self._build
+        if build is None:
+            return
+        build.cancelled.set()
+        if build.thread is not None and build.thread is not threading.current_thread():
+            build.thread.join(timeout)
+
+    def _run_build(self, build: _Build, labels: npt.NDArray[np.int64], on_built: OnBuilt | None) -> None:
+        with contextlib.suppress(OSError, AttributeError):  # Linux: niceness is per thread
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _BUILD_NICENESS)
+        started = time.perf_counter()
+        try:
+            fresh, built = self._build_index(build, labels)
+            if fresh is None:
+                logger.info("index build cancelled")
+                return
+            logger.info(
+                "built the %s index (%d vectors) in the background in %.1f s",
+                "HNSW" if build.approximate else "flat",
+                built,
+                time.perf_counter() - started,
+            )
+        except Exception:
+            logger.exception("background index build failed; the index in use stays")
+            with self._lock:
+                self._failed_at = time.monotonic()
+            return
+        finally:
+            with self._lock:
+                if self._build is build:
+                    self._build = None
+            build.done.set()
+        if on_built is not None:
+            on_built(built)
+
+    def _build_index(self, build: _Build, labels: npt.NDArray[np.int64]) -> tuple[faiss.Index | None, int]:
+        fresh = _new_faiss_index(self.dim, build.approximate)
+        copied: list[npt.NDArray[np.int64]] = []
+        for start in range(0, len(labels), _BUILD_BATCH):
+            if build.cancelled.is_set():
+                return None, 0
+            with self._lock:  # copy this batch's live vectors: the index in use may change between batches
+                batch = labels[start : start + _BUILD_BATCH]
+                batch = batch[np.fromiter((int(b) in self._memory_of for b in batch), bool, len(batch))]
+                vectors = self._vectors_of(batch)
+            _add_batch(fresh, vectors, batch)
+            copied.append(batch)
+        replayed = 0
+        while True:  # writes made meanwhile: replay them outside the lock until few are left
+            if build.cancelled.is_set():
+                return None, 0
+            with self._lock:
+                pending = self._live(build.added[replayed:])
+                final = len(pending) < _BUILD_REPLAY_UNDER_LOCK
+                vectors = self._vectors_of(pending)
+                if final:
+                    _add_batch(fresh, vectors, pending)
+                    copied.append(pending)
+                    self._swap_in(build, fresh, np.concatenate(copied))
+                    return fresh, int(fresh.ntotal)
+                replayed = len(build.added)
+            _add_batch(fresh, vectors, pending)
+            copied.append(pending)
+
+    def _live(self, labels: list[int]) -> npt.NDArray[np.int64]:
+        return np.asarray([label for label in labels if label in self._memory_of], dtype=np.int64)
+
+    def _swap_in(self, build: _Build, fresh: faiss.Index, in_fresh: npt.NDArray[np.int64]) -> None:
+        """Make `fresh` the index in use (under the lock): what was retired meanwhile is retired there."""
+        retired = np.asarray(build.retired, dtype=np.int64)
+        gone = retired[np.isin(retired, in_fresh)]
+        self._index = fresh
+        self.approximate = build.approximate
+        self._build = None
+        self._failed_at = None
+        self._positions = None
+        self._dead_selector = None
+        if build.approximate:
+            self._dead = set(gone.tolist())
+        else:
+            self._dead = set()
+            if len(gone):
+                fresh.remove_ids(gone)
 
     # --- snapshots ------------------------------------------------------------------------------
 
@@ -258,22 +459,42 @@ class IndexSet:
         return index
 
     def maybe_grow(self, tenant: str) -> None:
-        """Swap a tenant to HNSW once it passes the threshold, or rebuild one full of tombstones."""
+        """Start building HNSW for a tenant past the threshold (or flat for one back under it), or a
+        fresh HNSW for one full of tombstones. The build runs in the background; see the module."""
         index = self.tenants.get(tenant)
-        if index is None:
+        if index is None or index.building:
             return
         want_approximate = len(index) > self.approximate_above
-        if want_approximate != index.approximate or index.needs_rebuild:
-            ids, vectors = index.vectors_for_rebuild()
-            fresh = TenantIndex(self.dim, approximate=want_approximate)
-            fresh.upsert(ids, vectors)
-            self.tenants[tenant] = fresh
+        wanted = want_approximate != index.approximate or index.needs_rebuild
+        if wanted and index.start_build(approximate=want_approximate, on_built=self._built):
             logger.info(
-                "rebuilt the %s index of tenant %s (%d vectors)",
+                "building the %s index of tenant %s (%d vectors) in the background",
                 "HNSW" if want_approximate else "flat",
                 tenant,
-                len(ids),
+                len(index),
             )
+
+    def _built(self, vectors: int) -> None:
+        # A finished build is work a crash would lose: it counts towards the next snapshot like changes.
+        self.changes_since_snapshot += vectors
+
+    @property
+    def building(self) -> bool:
+        return any(index.building for index in self.tenants.values())
+
+    def wait_for_builds(self, timeout: float | None = None) -> bool:
+        """Block until no tenant's index is being built (True), or the timeout passes (False)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for index in list(self.tenants.values()):
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not index.wait_for_build(left):
+                return False
+        return True
+
+    def close(self) -> None:
+        """Cancel every background build (each stops at its next batch) and wait for the threads."""
+        for index in list(self.tenants.values()):
+            index.cancel_build()
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import math
 import re
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ._schema import memory_table
+from ._sqlite_reads import placeholders
 from .errors import ConfigurationError
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -71,6 +72,9 @@ POSTINGS_BUDGET = 3000
 _FREQUENCY_TTL = 300.0  # seconds a term's row count is reused
 _FREQUENCY_CACHE = 20_000  # terms remembered at most
 _OVERFETCH = 3
+# Runs one SQL statement (text, positional parameters) and returns its rows.
+_Fetch = Callable[[str, tuple[Any, ...]], list[Any]]
+_FILTER_CHUNK = 500  # ids per filter query (well below SQLite's parameter limit)
 
 
 def _quoted(term: str) -> str:
@@ -155,35 +159,6 @@ class SqliteKeywordIndex:
         )
         return int((await conn.execute(stmt)).scalar_one())
 
-    async def _frequencies(self, conn: AsyncConnection, terms: list[str]) -> dict[str, int]:
-        """How many rows of the index hold each term (cached for `_FREQUENCY_TTL` seconds)."""
-        now = time.monotonic()
-        frequency = {
-            t: known[0]
-            for t in terms
-            if (known := self._frequency.get(t)) and now - known[1] < _FREQUENCY_TTL
-        }
-        unknown = [t for t in terms if t not in frequency]
-        if unknown:
-            counts = ", ".join("(SELECT count(*) FROM memory_fts WHERE memory_fts MATCH ?)" for _ in unknown)
-            found = (await conn.exec_driver_sql(f"SELECT {counts}", tuple(_quoted(t) for t in unknown))).one()
-            if len(self._frequency) > _FREQUENCY_CACHE:
-                self._frequency.clear()
-            for term, n in zip(unknown, found, strict=True):
-                frequency[term] = int(n)
-                self._frequency[term] = (int(n), now)
-        return frequency
-
-    async def _row_count(self, conn: AsyncConnection) -> int:
-        rows, counted = self._rows
-        now = time.monotonic()
-        if now - counted >= _FREQUENCY_TTL:
-            # The memory table, not the FTS table: counting FTS5 rows reads every one of them.
-            count = sa.select(sa.func.count()).select_from(memory_table)
-            rows = int((await conn.execute(count)).scalar_one())
-            self._rows = (rows, now)
-        return rows
-
     @staticmethod
     def _affordable(terms: list[str], frequency: dict[str, int]) -> list[str]:
         """The terms worth scoring: drop the most common ones while they would make BM25 score too many rows.
@@ -212,42 +187,100 @@ class SqliteKeywordIndex:
     async def search(
         self, conn: AsyncConnection, terms: list[str], conditions: list[sa.ColumnElement[bool]], limit: int
     ) -> KeywordHits:
+        def run(sync: sa.Connection) -> KeywordHits:
+            def visible(ids: list[int]) -> set[int]:
+                stmt = sa.select(memory_table.c.id).where(memory_table.c.id.in_(ids), *conditions)
+                return set(sync.execute(stmt).scalars())
+
+            return self.ranked(
+                lambda sql, params: list(sync.exec_driver_sql(sql, params).all()), visible, terms, limit
+            )
+
+        return await conn.run_sync(run)
+
+    def search_raw(
+        self, cursor: Any, terms: list[str], where_sql: str, params: list[Any], limit: int
+    ) -> KeywordHits:
+        """`search` on a DB-API cursor (memory_core/_sqlite_reads.py); `where_sql` filters memory rows."""
+
+        def visible(ids: list[int]) -> set[int]:
+            sql = f"SELECT id FROM memory WHERE id IN ({placeholders(len(ids))}) AND {where_sql}"
+            return {int(row[0]) for row in cursor.execute(sql, (*ids, *params))}
+
+        return self.ranked(
+            lambda sql, args: list(cursor.execute(sql, args).fetchall()), visible, terms, limit
+        )
+
+    def ranked(
+        self, fetch: _Fetch, visible: Callable[[list[int]], set[int]], terms: list[str], limit: int
+    ) -> KeywordHits:
+        """The best `limit` matches of `terms` among the memories `visible` keeps, through `fetch` (SQL)."""
         if not terms:
             return KeywordHits()
-        frequency = await self._frequencies(conn, terms)
-        full_match = self._full_match(frequency, await self._row_count(conn))
-        terms = self._affordable(terms, frequency)
-        match = sa.text("memory_fts MATCH :match").bindparams(match=" OR ".join(_quoted(t) for t in terms))
-        rank: sa.ColumnElement[float] = sa.literal_column("bm25(memory_fts, 1.0, 0.6, 0.6, 0.3)")
-        # Rank inside FTS first and look up the memory rows of the best few only: fetching the row of
-        # every match costs more than ranking them. When the filters leave fewer than `limit` of those
-        # (another tenant's rows, a narrow tag, or simply few matches), rank through the join instead.
-        best = (
-            sa.select(self._fts.c.rowid.label("id"), rank.label("rank"))
-            .where(match)
-            .order_by(rank)
-            .limit(limit * _OVERFETCH)
-            .subquery()
-        )
-        stmt = (
-            sa.select(best.c.id, best.c.rank)
-            .select_from(best.join(memory_table, memory_table.c.id == best.c.id))
-            .where(*conditions)
-            .order_by(best.c.rank)
-            .limit(limit)
-        )
-        rows = (await conn.execute(stmt)).all()
-        if len(rows) < limit:
-            stmt = (
-                sa.select(memory_table.c.id, rank.label("rank"))
-                .select_from(memory_table.join(self._fts, self._fts.c.rowid == memory_table.c.id))
-                .where(match, *conditions)
-                .order_by(rank)
-                .limit(limit)
-            )
-            rows = (await conn.execute(stmt)).all()
+        frequency = self._frequencies(fetch, terms)
+        full_match = self._full_match(frequency, self._row_count(fetch))
+        match = " OR ".join(_quoted(t) for t in self._affordable(terms, frequency))
+        # Rank inside FTS alone, then keep the best few that pass the filters. Joined to the memory table
+        # in one statement, SQLite's planner walks every row of the tenant (its index) and probes the
+        # matches for each: a cost that grows with the tenant, not with the matches (~5 ms at 10k).
+        most = limit * _OVERFETCH
+        best = fetch(_RANKED + " LIMIT ?", (match, most))
+        hits = _passing(best, visible, limit)
+        if len(hits) < limit and len(best) == most:
+            # The filters left fewer than `limit` of the best few (another tenant's rows, a narrow tag):
+            # rank every match. Below `most` matches the first list held them all already.
+            hits = _passing(fetch(_RANKED, (match,)), visible, limit)
         # bm25() is "lower is better" and negative; flip it so higher is better, like similarity.
-        return KeywordHits([(int(r[0]), -float(r[1])) for r in rows], full_match)
+        return KeywordHits([(memory_id, -rank) for memory_id, rank in hits], full_match)
+
+    def _frequencies(self, fetch: _Fetch, terms: list[str]) -> dict[str, int]:
+        """How many rows of the index hold each term (cached for `_FREQUENCY_TTL` seconds)."""
+        now = time.monotonic()
+        frequency = {
+            t: known[0]
+            for t in terms
+            if (known := self._frequency.get(t)) and now - known[1] < _FREQUENCY_TTL
+        }
+        unknown = [t for t in terms if t not in frequency]
+        if unknown:
+            counts = ", ".join("(SELECT count(*) FROM memory_fts WHERE memory_fts MATCH ?)" for _ in unknown)
+            found = fetch(f"SELECT {counts}", tuple(_quoted(t) for t in unknown))[0]
+            if len(self._frequency) > _FREQUENCY_CACHE:
+                self._frequency.clear()
+            for term, n in zip(unknown, found, strict=True):
+                frequency[term] = int(n)
+                self._frequency[term] = (int(n), now)
+        return frequency
+
+    def _row_count(self, fetch: _Fetch) -> int:
+        rows, counted = self._rows
+        now = time.monotonic()
+        if now - counted >= _FREQUENCY_TTL:
+            # The memory table, not the FTS table: counting FTS5 rows reads every one of them.
+            rows = int(fetch("SELECT count(*) FROM memory", ())[0][0])
+            self._rows = (rows, now)
+        return rows
+
+
+# BM25 weights favour the text, then the title; ties in memory id order, so a ranking is repeatable.
+_RANKED = (
+    "SELECT rowid, bm25(memory_fts, 1.0, 0.6, 0.6, 0.3) AS rank FROM memory_fts "
+    "WHERE memory_fts MATCH ? ORDER BY rank, rowid"
+)
+
+
+def _passing(
+    ranked: Sequence[Any], visible: Callable[[list[int]], set[int]], limit: int
+) -> list[tuple[int, float]]:
+    """The first `limit` of `ranked` (memory id, rank) that `visible` keeps, in order."""
+    kept: list[tuple[int, float]] = []
+    for start in range(0, len(ranked), _FILTER_CHUNK):
+        part = ranked[start : start + _FILTER_CHUNK]
+        shown = visible([int(row[0]) for row in part])
+        kept.extend((int(row[0]), float(row[1])) for row in part if int(row[0]) in shown)
+        if len(kept) >= limit:
+            break
+    return kept[:limit]
 
 
 class PostgresKeywordIndex:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ._db import Database, from_db_time, to_db_time, utcnow
 from ._index import Vectors
 from ._schema import change_table, memory_table, memory_tag_table
+from ._sqlite_reads import parse_db_time, placeholders
 from .errors import NotFound
 from .types import Importance, Memory, Source
 
@@ -24,6 +25,7 @@ __all__ = [
     "chunks",
     "existing_by_hash",
     "load_memories",
+    "load_memories_raw",
     "log_changes",
     "require",
     "row_to_memory",
@@ -105,7 +107,7 @@ def _split_ints(value: str | None) -> tuple[int, ...]:
     return tuple(int(v) for v in (value or "").split() if v)
 
 
-def row_to_memory(row: RowMapping) -> Memory:
+def row_to_memory(row: RowMapping | Mapping[str, Any]) -> Memory:
     return Memory(
         id=row["id"],
         tenant=row["tenant"],
@@ -164,6 +166,24 @@ async def load_memories(
     for chunk in chunks(list(memory_ids)):
         rows = await conn.execute(sa.select(*MEMORY_COLUMNS).where(memory_table.c.id.in_(chunk), *conditions))
         for row in rows.mappings():
+            found[row["id"]] = row_to_memory(row)
+    return found
+
+
+_MEMORY_SQL = "SELECT " + ", ".join(c.name for c in MEMORY_COLUMNS) + " FROM memory WHERE id IN ({ids})"
+_TIME_COLUMNS = ("created_at", "updated_at", "expires_at", "last_accessed_at")
+
+
+def load_memories_raw(cursor: Any, memory_ids: Sequence[int]) -> dict[int, Memory]:
+    """`load_memories` without conditions, on a DB-API cursor (memory_core/_sqlite_reads.py)."""
+    found: dict[int, Memory] = {}
+    for chunk in chunks(list(memory_ids)):
+        cursor.execute(_MEMORY_SQL.format(ids=placeholders(len(chunk))), tuple(chunk))
+        names = [d[0] for d in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            for name in _TIME_COLUMNS:
+                row[name] = parse_db_time(row[name])
             found[row["id"]] = row_to_memory(row)
     return found
 

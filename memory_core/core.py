@@ -196,6 +196,7 @@ class MemoryCore:
         self._closed = True
         with anyio.CancelScope(shield=True):
             try:
+                await self._index.close()  # an unfinished HNSW build is dropped; the snapshot keeps the rest
                 await self._log.flush(force=True)
                 if self._index.needs_snapshot():
                     await self.snapshot()
@@ -238,6 +239,15 @@ class MemoryCore:
         needs were pruned is rebuilt from SQL.
         """
         return await self._index.sync()
+
+    async def wait_for_index(self) -> None:
+        """Wait until no background index build is running (HNSW for a tenant past `approximate_above`,
+        or a fresh one dropping tombstones); bound it with `anyio.fail_after`.
+
+        Queries never need to wait: while a build runs, the index in use answers them (exact search
+        over every vector on the first open of a large database). For benchmarks, tests and scripts.
+        """
+        await self._index.wait_for_builds()
 
     async def index_status(self, tenant: str) -> dict[str, Any]:
         """How the tenant's vector index compares with the database (for readiness and drift findings)."""

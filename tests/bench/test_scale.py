@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.scale import ScaleConfig, percentile, run_scale
+from bench.scale import BESIDE, ScaleConfig, percentile, run_scale
+from bench.scale_report import scale_section
 from bench.synth import fallback_sentences, synth_memories, synth_texts
 from memory_core.testing import HashingEmbedder, team_facts
 
@@ -27,6 +28,7 @@ def test_percentile() -> None:
 @pytest.mark.anyio
 async def test_a_small_scale_run_produces_every_figure(tmp_path: Path) -> None:
     config = ScaleConfig(
+        small=300,
         memories=1200,
         million=1500,
         queries=10,
@@ -48,3 +50,32 @@ async def test_a_small_scale_run_produces_every_figure(tmp_path: Path) -> None:
     )
     assert result["deleted_never_returned"] is True
     assert result["hnsw"]["recall_at_10"] == 1.0  # 1,200 vectors: the exact index
+    for size in ("small", "1m"):
+        assert BESIDE in result[f"stages_{size}"] and BESIDE + " p99" in result[f"stages_{size}"]
+    assert result["query_small"]["n"] == config.queries
+    assert result["query_embedding"]["n"] > 0 and "query_embedding_torch" not in result
+    assert 0 < result["stages_100k"][BESIDE] <= result["stages_100k"]["whole query"]
+
+    # The docs section: every figure beside issue #16's target, a missed one marked.
+    result["machine"] = {"date": "today"}
+    result["stages_small"][BESIDE] = 3.5
+    text = "\n".join(scale_section(result, "*machine*"))
+    assert "| p50 ≤ 3 ms | p50 3.5 ms" in text and "**missed**" in text
+    assert "p50 ≤ 12 ms, p99 ≤ 40 ms" in text and "| single store latency | p50 ≤ 15 ms |" in text
+    assert "Where a query's time goes at 1k" in text and "### Reading the misses" in text
+
+
+@pytest.mark.anyio
+async def test_prepare_builds_the_corpora_and_times_nothing(tmp_path: Path) -> None:
+    config = ScaleConfig(
+        small=200,
+        memories=400,
+        million=600,
+        work_dir=tmp_path / "scale",
+        cache_dir=tmp_path / "c",
+        prepare=True,
+    )
+    result = await run_scale(config, HashingEmbedder(), fallback_sentences(), ["a question"])
+    assert "query_100k" not in result and "ingest" not in result
+    for name in ("corpus-200", "corpus-400", "derived-600"):
+        assert (tmp_path / "scale" / name / "index" / "CURRENT").is_file()  # the snapshot later runs load

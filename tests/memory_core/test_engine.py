@@ -35,6 +35,8 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(core: MemoryCore) -> 
         assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar_one() == "wal"
         assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one() >= 5000
         assert (await conn.exec_driver_sql("PRAGMA secure_delete")).scalar_one() == 1
+        # Reads go through a memory map (a query's scattered candidate rows: docs/benchmarks.md).
+        assert (await conn.exec_driver_sql("PRAGMA mmap_size")).scalar_one() == 1 << 30
 
 
 async def test_concurrent_requests_are_micro_batched_in_worker_threads(

@@ -60,10 +60,12 @@ def test_tombstones_trigger_a_rebuild_that_drops_them(data: tuple[list[int], np.
     indexes = IndexSet(32, "m", approximate_above=1000)
     indexes.get("t").upsert(ids, vectors)
     indexes.maybe_grow("t")
+    assert indexes.wait_for_builds(60)
     assert indexes.tenants["t"].approximate
     indexes.tenants["t"].remove(ids[:700])
     assert indexes.tenants["t"].needs_rebuild
     indexes.maybe_grow("t")
+    assert indexes.wait_for_builds(60)
     fresh = indexes.tenants["t"]
     assert fresh.approximate and fresh.tombstones == 0 and len(fresh) == 2300
     assert fresh.memory_ids() == set(ids[700:])
@@ -108,3 +110,34 @@ def test_rebuild_vectors_match_what_was_stored_after_removals(data: tuple[list[i
         expected = {m: vectors[i] for i, m in enumerate(ids)}
         assert sorted(kept) == sorted(ids[i] for i in range(len(ids)) if i % 3)
         assert np.allclose(rebuilt, np.vstack([expected[m] for m in kept]))
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+def test_one_question_is_searched_on_one_openmp_thread(
+    data: tuple[list[int], np.ndarray], approximate: bool
+) -> None:
+    """An OpenMP team for one question costs more than it saves on a busy machine (docs/benchmarks.md);
+    the calling thread's own setting, which bulk work uses, is what it was afterwards."""
+    import faiss
+
+    ids, vectors = data
+    index = TenantIndex(32, approximate=approximate)
+    index.upsert(ids, vectors)
+    seen: list[int] = []
+    inner = index._index
+
+    class Spy:
+        def search(self, *args: object, **kwargs: object) -> object:
+            seen.append(faiss.omp_get_max_threads())
+            return inner.search(*args, **kwargs)
+
+    index._index = Spy()
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(2)
+    try:
+        hits = index.search(vectors[7], 5)
+        assert faiss.omp_get_max_threads() == 2
+    finally:
+        faiss.omp_set_num_threads(before)
+    assert seen == [1]
+    assert hits[0][0] == ids[7]

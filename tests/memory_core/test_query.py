@@ -187,8 +187,8 @@ async def test_a_trace_reports_each_stage_of_a_query(filled: MemoryCore) -> None
     assert list(trace.stages) == [
         "index catch-up (sync)",
         "question embedding",
-        "keyword search",
         "vector search (FAISS)",
+        "keyword search",
         "fusion",
         "candidate facts",
         "dates and context",
@@ -200,3 +200,23 @@ async def test_a_trace_reports_each_stage_of_a_query(filled: MemoryCore) -> None
     await filled.query("default", "VPN", mode="vector", trace=vector_only)
     assert not {"question embedding", "vector search (FAISS)"} & set(keyword_only.stages)
     assert "keyword search" not in vector_only.stages and "vector search (FAISS)" in vector_only.stages
+
+
+async def test_keyword_search_finds_a_tenants_matches_behind_better_ones_of_another(core: MemoryCore) -> None:
+    """The keyword index ranks all tenants' rows together. When the best matches belong to another
+    tenant (or fail a filter), the tenant's own matches still come back, best first."""
+    await core.store_many("other", [draft(f"zebra {n}") for n in range(30)])  # short: they rank first
+    mine = await core.store_many(
+        "default",
+        [
+            draft("a zebra crossed the road near the old station this morning"),
+            draft("the zoo keeps one zebra and three giraffes in the long north paddock by the lake"),
+            draft("nothing striped here"),
+        ],
+    )
+    conditions = [memory_table.c.tenant == "default"]
+    async with core._db.read() as conn:
+        found = await core._keyword.search(conn, ["zebra"], conditions, 2)
+        everything = await core._keyword.search(conn, ["zebra"], conditions, 50)
+    assert [m for m, _ in found.hits] == [mine[0].memory.id, mine[1].memory.id]
+    assert found.hits == everything.hits

@@ -173,3 +173,19 @@ def test_context_is_bounded_and_only_from_the_best_candidates() -> None:
     ranked = {c.memory_id: c for c in apply_context(candidates, memories, neighbours, settings)}
     assert ranked[2].context == pytest.approx(0.5)  # half of the best candidate's score
     assert ranked[3].context == 0  # memory 4 is not among the lenders
+
+
+async def test_neighbours_are_the_turns_stored_right_before_and_after_in_the_same_tenant(
+    core: MemoryCore,
+) -> None:
+    from memory_core._rerank import neighbours
+
+    first = (await core.store("default", draft("first turn"))).memory.id
+    await core.store("other", draft("another team's turn in between"))
+    second = (await core.store("default", draft("second turn"))).memory.id
+    third = (await core.store("default", draft("third turn"))).memory.id
+    async with core._db.read() as conn:
+        found = await neighbours(conn, "default", [first, second, third])
+        assert await neighbours(conn, "other", [first]) == {}  # not a memory of that tenant
+        assert await neighbours(conn, "default", []) == {}
+    assert found == {first: [second], second: [first, third], third: [second]}

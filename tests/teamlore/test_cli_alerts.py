@@ -46,7 +46,8 @@ def test_alerts_test_reports_each_notifier(respx_mock: respx.MockRouter) -> None
         ("log", True),
     ]
     request = hook.calls.last.request
-    assert request.headers[SIGNATURE_HEADER] == sign(SECRET, request.content)
+    timestamp = int(request.headers["X-Teamlore-Timestamp"])
+    assert request.headers[SIGNATURE_HEADER] == sign(SECRET, timestamp, request.content)
     assert json.loads(request.content)["event"] == "test"
 
 

@@ -1,0 +1,192 @@
+"""The "Speed, cost and scale" section of docs/benchmarks.md, from the result of `python -m bench scale`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .scale import BESIDE
+
+__all__ = ["scale_section"]
+
+
+def _status(ok: bool | None) -> str:
+    return "—" if ok is None else "met" if ok else "**missed**"
+
+
+def _ms(figures: dict[str, Any] | None) -> str:
+    return f"p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms" if figures else "not run"
+
+
+def _size(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
+
+
+def _rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(figure, target, measured, status): the targets are issue #16's."""
+    config = result["config"]
+    n = _size(config["memories"])
+    small = _size(config.get("small") or 0) if config.get("small") else None
+    q100, q1m, store = result.get("query_100k"), result.get("query_1m"), result.get("store")
+    stages_small: dict[str, Any] = result.get("stages_small") or {}
+    stages_100k: dict[str, Any] = result.get("stages_100k") or {}
+    ingest, serve, hnsw, delete = (
+        result.get("ingest"),
+        result.get("serve"),
+        result.get("hnsw"),
+        result.get("delete"),
+    )
+    rows = []
+    if small:
+        beside = stages_small.get(BESIDE)
+        rows.append(
+            (
+                f"a query beside embedding the question (keyword, FAISS, fusion, dates, context, rows, "
+                f"transactions), {small}",
+                "p50 ≤ 3 ms",
+                f"p50 {beside} ms, p99 {stages_small.get(BESIDE + ' p99')} ms" if beside is not None else "—",
+                _status(beside <= 3 if beside is not None else None),
+            )
+        )
+    beside = stages_100k.get(BESIDE)
+    rows += [
+        (
+            f"a query beside embedding the question, {n}",
+            "p50 ≤ 6 ms",
+            f"p50 {beside} ms, p99 {stages_100k.get(BESIDE + ' p99')} ms" if beside is not None else "—",
+            _status(beside <= 6 if beside is not None else None),
+        ),
+        (
+            f"query latency incl. query embedding, {n}",
+            "p50 ≤ 12 ms, p99 ≤ 40 ms",
+            _ms(q100),
+            _status(q100["p50_ms"] <= 12 and q100["p99_ms"] <= 40 if q100 else None),
+        ),
+        (
+            f"query latency incl. query embedding, {_size(config['million'] or 1_000_000)} memories",
+            "p50 ≤ 25 ms",
+            _ms(q1m),
+            _status(q1m["p50_ms"] <= 25 if q1m else None),
+        ),
+        (
+            "single store latency",
+            "p50 ≤ 15 ms",
+            _ms(store),
+            _status(store["p50_ms"] <= 15 if store else None),
+        ),
+        (
+            f"delete latency, {n}",
+            "p50 ≤ 25 ms",
+            _ms(delete),
+            _status(delete["p50_ms"] <= 25 if delete else None),
+        ),
+        (
+            "bulk ingest throughput / raw model throughput, same run",
+            "≥ 0.90",
+            f"{ingest['ratio']} ({ingest['bulk_ingest_per_s']}/s vs {ingest['raw_model_per_s']}/s)"
+            if ingest
+            else "—",
+            _status(ingest["ratio"] >= 0.90 if ingest else None),
+        ),
+        (
+            f"HNSW recall@10 against exact, {n} vectors",
+            "≥ 0.95",
+            f"{hnsw['recall_at_10']} ({hnsw['queries']} questions)" if hnsw else "—",
+            _status(hnsw["recall_at_10"] >= 0.95 if hnsw else None),
+        ),
+    ]
+    if serve:
+        rows += [
+            (
+                f"resident memory with {n} memories (`teamlore serve`, model loaded)",
+                "≤ 1.2 GB",
+                f"{serve['rss_mb']:.0f} MiB (peak {serve['peak_rss_mb']:.0f} MiB)",
+                _status(serve["rss_mb"] / 1024 * 1.073741824 <= 1.2),
+            ),
+            (
+                f"`teamlore serve` start to ready with {n} memories",
+                "≤ 5 s",
+                f"{serve['start_to_ready_s']} s" if serve.get("start_to_ready_s") is not None else "—",
+                _status(
+                    serve["start_to_ready_s"] <= 5 if serve.get("start_to_ready_s") is not None else None
+                ),
+            ),
+        ]
+    return rows
+
+
+def _notes(result: dict[str, Any]) -> list[str]:
+    config = result["config"]
+    n = _size(config["memories"])
+    notes = []
+    onnx, torch = result.get("query_embedding"), result.get("query_embedding_torch")
+    if onnx:
+        line = f"Embedding one question alone (the model, no core), ONNX Runtime: p50 {onnx['p50_ms']} ms, "
+        line += f"p99 {onnx['p99_ms']} ms"
+        if torch:
+            line += (
+                f"; PyTorch, interleaved with it in the same run (the reference): p50 {torch['p50_ms']} ms, "
+                f"p99 {torch['p99_ms']} ms"
+            )
+        notes.append(line + ".")
+    if "deleted_never_returned" in result:
+        notes.append(
+            f"{config['stores']} memories stored into the {n} HNSW tenant and deleted again were "
+            f"{'never' if result['deleted_never_returned'] else '**still**'} returned afterwards "
+            "(tombstones)."
+        )
+    if "open_to_first_query_s" in result:
+        notes.append(
+            f"`MemoryCore.open` to the first answer at {n}: {result['open_to_first_query_s']} s "
+            "(snapshot load, change-log catch-up; the model was loaded before)."
+        )
+    if "million_open_to_first_query_s" in result:
+        notes.append(
+            f"At {_size(config['million'])}: open to the first answer "
+            f"{result['million_open_to_first_query_s']} s "
+            f"from the cached corpus and its index snapshot; the benchmark process held "
+            f"{result.get('million_rss_mb')} MiB."
+        )
+    return notes
+
+
+def _stage_table(title: str, stages: dict[str, float]) -> list[str]:
+    return [
+        title,
+        "",
+        "| stage | p50 ms |",
+        "| --- | --- |",
+        *[f"| {stage} | {ms} |" for stage, ms in stages.items()],
+        "",
+    ]
+
+
+def scale_section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
+    out = ["## Speed, cost and scale", ""]
+    if result is None:
+        return [*out, "Not measured yet: run `python -m bench scale`.", ""]
+    config = result["config"]
+    out += ["| figure | target | measured | status |", "| --- | --- | --- | --- |"]
+    out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in _rows(result)]
+    out += ["", *[f"- {note}" for note in _notes(result)], ""]
+    tables = [
+        ("stages_small", config.get("small")),
+        ("stages_100k", config["memories"]),
+        ("stages_1m", config.get("million")),
+    ]
+    for key, size in tables:
+        if result.get(key) and size:
+            out += _stage_table(
+                f"Where a query's time goes at {_size(size)} (p50 of each stage over the same run's "
+                "questions, as the core's public `QueryTrace` reports them; the last two rows are each "
+                "query's whole time less its embedding):",
+                result[key],
+            )
+    if machine:
+        out += [machine, ""]
+    out += [READING, ""]
+    return out
+
+
+READING = """### Reading the misses
+
+Not measured yet with this page's code: run `python -m bench scale`."""
