@@ -168,7 +168,11 @@ async def run_threads(
         )
         for n in config.counts
     ]
+    torch_default = 0
     if real and config.torch:
+        import torch
+
+        torch_default = torch.get_num_threads()  # before the rows below change it
         torch_model = load_embedder(config.model, runtime="torch")
         settings += [_Setting("torch", n, torch_model) for n in config.counts]
     batch = [f"{q} ({i})" for i, q in enumerate(questions[:32])]
@@ -185,13 +189,15 @@ async def run_threads(
     corpus = config.work_dir / f"corpus-{config.model}"
     await build_corpus(corpus, CachedEmbedder(settings[0].embedder), texts, progress)
     query: dict[str, dict[str, Any]] = {}
-    torch_default = load_embedder(config.model, runtime="torch") if real and config.torch else None
     with tempfile.TemporaryDirectory(prefix="teamlore-bench-threads-") as tmp:
         data = Path(tmp) / "data"
         shutil.copytree(corpus, data)
         runs: list[tuple[str, Embedder]] = [(s.name, s.embedder) for s in settings if s.runtime != "torch"]
-        if torch_default is not None:
-            runs.append(("torch, its default", torch_default))
+        if torch_default:
+            import torch
+
+            torch.set_num_threads(torch_default)  # what the torch runtime runs with in teamlore
+            runs.append((f"torch, {torch_default} threads (its default)", torch_model))
         for name, embedder in runs:
             progress(f"threads: whole queries, {name}")
             quiet = await _query_phase(data, embedder, questions, config.queries)
