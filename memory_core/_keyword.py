@@ -74,7 +74,7 @@ _FREQUENCY_CACHE = 20_000  # terms remembered at most
 _OVERFETCH = 3
 # Runs one SQL statement (text, positional parameters) and returns its rows.
 _Fetch = Callable[[str, tuple[Any, ...]], list[Any]]
-_FILTER_CHUNK = 500  # ids per filter query (well below SQLite's parameter limit)
+_FILTER_CHUNK = 500  # ids per filter query at most (well below SQLite's parameter limit)
 
 
 def _quoted(term: str) -> str:
@@ -274,8 +274,11 @@ def _passing(
 ) -> list[tuple[int, float]]:
     """The first `limit` of `ranked` (memory id, rank) that `visible` keeps, in order."""
     kept: list[tuple[int, float]] = []
-    for start in range(0, len(ranked), _FILTER_CHUNK):
-        part = ranked[start : start + _FILTER_CHUNK]
+    # The best `limit` first: with nothing filtered out (the common case) that is all there is to read,
+    # and each check reads a whole memory row (a third of them at 1M cost ~1.3 ms).
+    size = max(1, min(limit, _FILTER_CHUNK))
+    for start in range(0, len(ranked), size):
+        part = ranked[start : start + size]
         shown = visible([int(row[0]) for row in part])
         kept.extend((int(row[0]), float(row[1])) for row in part if int(row[0]) in shown)
         if len(kept) >= limit:

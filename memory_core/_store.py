@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import anyio.to_thread
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import RowMapping
@@ -23,6 +24,7 @@ from ._keyword import KeywordIndex
 from ._rows import (
     existing_by_hash,
     load_memories,
+    load_memories_raw,
     log_changes,
     require,
     row_to_memory,
@@ -33,7 +35,7 @@ from ._rows import (
 from ._schema import audit_table, memory_table
 from .config import CoreSettings
 from .embedding import MicroBatcher
-from .errors import Duplicate, InvalidInput, PermissionDenied, TooLarge
+from .errors import Duplicate, InvalidInput, NotFound, PermissionDenied, TooLarge
 from .types import Actor, Memory, MemoryDraft, MemoryPatch, PossibleConflict, StoreResult
 
 __all__ = ["BULK_CHUNK", "MemoryWriter", "NewRow"]
@@ -118,14 +120,44 @@ class MemoryWriter:
         )
 
     async def _memory(self, tenant: str, memory_id: int) -> Memory:
+        if self._db.sqlite_reads is not None:
+            found = (await self._raw_memories(tenant, [memory_id])).get(memory_id)
+            if found is None:
+                raise NotFound(memory_id)
+            return found
         async with self._db.read() as conn:
             return row_to_memory(await require(conn, tenant, memory_id))
 
+    async def _raw_memories(
+        self, tenant: str, memory_ids: list[int], content_hash: str = ""
+    ) -> dict[int, Memory]:
+        """The tenant's memories among `memory_ids` (and the one holding `content_hash`, if any), read in
+        one worker-thread call on SQLite's read connections (memory_core/_sqlite_reads.py)."""
+        reads = self._db.sqlite_reads
+        assert reads is not None
+
+        def read() -> dict[int, Memory]:
+            with reads.transaction() as cursor:
+                wanted = list(memory_ids)
+                if content_hash:
+                    sql = "SELECT id FROM memory WHERE tenant = ? AND content_hash = ?"
+                    wanted += [int(r[0]) for r in cursor.execute(sql, (tenant, content_hash))]
+                found = load_memories_raw(cursor, wanted)
+            return {i: m for i, m in found.items() if m.tenant == tenant}
+
+        return await anyio.to_thread.run_sync(read, limiter=reads.limiter)
+
     async def _duplicate(self, tenant: str, row: NewRow) -> StoreResult | None:
-        existing = await existing_by_hash(self._db, tenant, [row.content_hash])
-        if row.content_hash not in existing:
-            return None
-        memory = await self._memory(tenant, existing[row.content_hash])
+        if self._db.sqlite_reads is not None:
+            found = await self._raw_memories(tenant, [], row.content_hash)
+            memory = next((m for m in found.values() if m.content_hash == row.content_hash), None)
+            if memory is None:
+                return None
+        else:
+            existing = await existing_by_hash(self._db, tenant, [row.content_hash])
+            if row.content_hash not in existing:
+                return None
+            memory = await self._memory(tenant, existing[row.content_hash])
         return StoreResult(memory=memory, created=False, duplicate_of=memory.id, redacted=row.redacted)
 
     async def store_one(self, tenant: str, row: NewRow) -> StoreResult:
@@ -181,11 +213,16 @@ class MemoryWriter:
         self, tenant: str, row: NewRow, neighbours: list[tuple[int, float]]
     ) -> tuple[PossibleConflict, ...]:
         """Stored memories the new one may contradict (not the one it says it supersedes)."""
-        wanted = [(m, sim) for m, sim in neighbours if m != row.draft.supersedes]
+        # Below `conflict_similarity` the finder is not asked (store_conflicts): not worth reading either.
+        floor = self.settings.quality.conflict_similarity
+        wanted = [(m, sim) for m, sim in neighbours if m != row.draft.supersedes and sim >= floor]
         if not wanted:
             return ()
-        async with self._db.read() as conn:
-            found = await load_memories(conn, [m for m, _ in wanted], [memory_table.c.tenant == tenant])
+        if self._db.sqlite_reads is not None:
+            found = await self._raw_memories(tenant, [m for m, _ in wanted])
+        else:
+            async with self._db.read() as conn:
+                found = await load_memories(conn, [m for m, _ in wanted], [memory_table.c.tenant == tenant])
         candidates = [(found[m], sim) for m, sim in wanted if m in found]
         draft = row.draft
         return store_conflicts(
