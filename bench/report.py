@@ -11,6 +11,7 @@ from .conflicts import section as conflicts_section
 from .peers import section as peers_section
 from .scale_report import scale_section
 from .threads import section as threads_section
+from .starts import section as starts_section
 
 __all__ = ["DOCS", "RESULTS", "render", "write_report"]
 
@@ -216,6 +217,7 @@ python -m bench conflicts           # the conflict finder on the labelled pairs,
 python -m bench deletes             # delete latency at 100k: FTS5 secure-delete vs the 'optimize' fallback
 python -m bench peers               # plain ChromaDB beside teamlore: same model, corpus, questions (.[bench])
 python -m bench threads             # embedder threads: quiet and beside a CPU hog, one question and batches
+python -m bench starts              # `teamlore serve` start to ready at 100k; the first open of 1M
 python -m bench report              # rewrite this page from bench/results/*.json
 ```
 
@@ -374,6 +376,10 @@ def _concurrency(result: dict[str, Any] | None) -> list[str]:
     return concurrency_section(result, _machine(result["machine"]) if result else None)
 
 
+def _starts(result: dict[str, Any] | None) -> list[str]:
+    return starts_section(result, _machine(result["machine"]) if result else None)
+
+
 def _peers(result: dict[str, Any] | None) -> list[str]:
     return peers_section(result, _machine(result["machine"]) if result else None)
 
@@ -396,6 +402,7 @@ def render() -> str:
         *deletes_section(_load("deletes")),
         *_peers(_load("peers")),
         *_threads(_load("threads")),
+        *_starts(_load("starts")),
     ]
     return "\n".join(parts).rstrip() + "\n"
 

@@ -273,8 +273,8 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
         "thread as on two (a short question is too little work to split), a batch is faster as parallel "
         "one-thread calls than as one call on several threads, and beside the hog the intra-op threads "
         "of one call wait at every operator for the one that shares a core with the hog, which is where "
-        "the tail comes from (ONNX on 4 intra-op threads, PyTorch on 2, beside the hog). So every model call runs on one "
-        "thread, and a batch of more than one text is cut into chunks that one call per core "
+        "the tail comes from (ONNX on 4 intra-op threads, PyTorch on 2, beside the hog). So every "
+        "model call runs on one thread, and a batch of more than one text is cut into chunks that one call per core "
         "(`TEAMLORE_CORE__EMBEDDING_THREADS`, 0: one per core, at most 4) takes from one queue. The "
         "PyTorch runtime keeps its own default (the reference rows).",
         "| figure | measured | target | |",
