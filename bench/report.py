@@ -10,8 +10,8 @@ from .concurrency import section as concurrency_section
 from .conflicts import section as conflicts_section
 from .peers import section as peers_section
 from .scale_report import scale_section
-from .threads import section as threads_section
 from .starts import section as starts_section
+from .threads import section as threads_section
 
 __all__ = ["DOCS", "RESULTS", "render", "write_report"]
 

@@ -274,9 +274,13 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
         "one-thread calls than as one call on several threads, and beside the hog the intra-op threads "
         "of one call wait at every operator for the one that shares a core with the hog, which is where "
         "the tail comes from (ONNX on 4 intra-op threads, PyTorch on 2, beside the hog). So every "
-        "model call runs on one thread, and a batch of more than one text is cut into chunks that one call per core "
-        "(`TEAMLORE_CORE__EMBEDDING_THREADS`, 0: one per core, at most 4) takes from one queue. The "
-        "PyTorch runtime keeps its own default (the reference rows).",
+        "model call runs on one thread, and a batch of more than one text is cut into chunks that one "
+        "call per core (`TEAMLORE_CORE__EMBEDDING_THREADS`, 0: one per core, at most 4) takes from one "
+        "queue. The PyTorch runtime keeps its own default (the reference rows). In whole queries the "
+        "ONNX rows differ by a few milliseconds either way from run to run (the embedding is a third of "
+        "a query here, and the hog leaves one core free): the choice rests on the embedder rows, and "
+        "the target on the default's row.",
+        "",
         "| figure | measured | target | |",
         "| --- | --- | --- | --- |",
         f"| whole-query p99 beside the hog / quiet p99, default ({result['default']}) | {tail} | "
