@@ -8,9 +8,10 @@ python -m bench cli      cold CLI times against `import torch`, ONNX and torch r
 python -m bench concurrency  50 concurrent REST clients against a real `teamlore serve`
 python -m bench conflicts  the conflict finder on bench/fixtures/conflicts, per category
 python -m bench deletes  delete latency at 100k: FTS5 secure-delete against the 'optimize' fallback
+python -m bench starts   `teamlore serve` start to ready at 100k; the first open of a 1M database
 python -m bench peers    plain ChromaDB beside teamlore: same model, corpus and questions (needs .[bench])
 python -m bench report   rewrite docs/benchmarks.md from the saved results
-python -m bench all      locomo, sanity and scale, then the report
+python -m bench all      locomo, sanity, conflicts, scale and starts, then the report
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from memory_core import Embedder, SearchMode, load_embedder
 
 from .beir import run_beir
-from .cache import CachedEmbedder
+from .cache import DEFAULT_CACHE_DIR, CachedEmbedder
 from .cli import run_cli
 from .concurrency import ConcurrencyConfig, run_concurrency
 from .conflicts import run_conflicts
@@ -41,6 +42,7 @@ from .peers import PeersConfig, chroma_available, run_peers
 from .report import DOCS, RESULTS, write_report
 from .sanity import run_sanity
 from .scale import ScaleConfig, run_scale
+from .starts import StartsConfig, run_starts
 from .synth import locomo_questions, locomo_sentences
 from .variants import VARIANTS
 
@@ -197,6 +199,7 @@ def scale(
         ingest_texts=ingest,
         serve=serve,
         embed_corpus=embed_corpus,
+        million_dir=DEFAULT_CACHE_DIR / "starts" / f"derived-{million}",  # shared with `bench starts`
         prepare=prepare,
     )
     result = anyio.run(
@@ -285,6 +288,37 @@ def peers(
 
 
 @app.command()
+def starts(
+    memories: Annotated[int, typer.Option(help="Size of the served corpus.")] = 100_000,
+    million: Annotated[int, typer.Option(help="Size of the first-open corpus (0: skip).")] = 1_000_000,
+    rounds: Annotated[int, typer.Option(help="Serve starts of each kind, alternating.")] = 3,
+    queries: Annotated[int, typer.Option(help="Queries timed during and after the HNSW build.")] = 60,
+    build_timeout: Annotated[float, typer.Option(help="Seconds to wait for the 1M HNSW build.")] = 1800.0,
+    serve: Annotated[bool, typer.Option(help="Time `teamlore serve` start to ready.")] = True,
+    cache_dir: Annotated[Path | None, typer.Option(help="Where the corpora are built once.")] = None,
+    data: Annotated[Path, typer.Option(help="locomo10.json: words and questions.")] = LOCOMO,
+) -> None:
+    """Quick starts: serve start to ready at 100k, the first open of a 1M database (no snapshot)."""
+    config = StartsConfig(
+        memories=memories,
+        million=million,
+        rounds=rounds,
+        queries=queries,
+        build_timeout=build_timeout,
+        serve=serve,
+    )
+    if cache_dir is not None:
+        config.cache_dir = cache_dir
+    model = load_embedder("all-MiniLM-L6-v2")
+    result = anyio.run(
+        lambda: run_starts(config, model, locomo_sentences(data), locomo_questions(data), progress=_say)
+    )
+    typer.echo(json.dumps(result, indent=2))
+    _save("starts", result)
+    write_report()
+
+
+@app.command()
 def report() -> None:
     """Rewrite docs/benchmarks.md from the results in bench/results."""
     write_report()
@@ -293,7 +327,7 @@ def report() -> None:
 
 @app.command(name="all")
 def run_all(cache: CacheOption = True) -> None:
-    """Everything with the defaults (LoCoMo, the sanity set, conflicts, scale), then the report."""
+    """Everything with the defaults (LoCoMo, the sanity set, conflicts, scale, starts), then the report."""
     locomo(data=LOCOMO, conversations=None, questions=None, ablations=True, cache=cache)
     sanity(ablations=True, cache=cache)
     conflicts(cache=cache)
@@ -308,6 +342,16 @@ def run_all(cache: CacheOption = True) -> None:
         embed_corpus=False,
         torch=True,
         prepare=False,
+        data=LOCOMO,
+    )
+    starts(
+        memories=100_000,
+        million=1_000_000,
+        rounds=3,
+        queries=60,
+        build_timeout=1800.0,
+        serve=True,
+        cache_dir=None,
         data=LOCOMO,
     )
 

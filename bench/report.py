@@ -10,6 +10,7 @@ from .concurrency import section as concurrency_section
 from .conflicts import section as conflicts_section
 from .peers import section as peers_section
 from .scale_report import scale_section
+from .starts import section as starts_section
 
 __all__ = ["DOCS", "RESULTS", "render", "write_report"]
 
@@ -214,6 +215,7 @@ python -m bench concurrency         # 50 concurrent REST clients against a real 
 python -m bench conflicts           # the conflict finder on the labelled pairs, per category
 python -m bench deletes             # delete latency at 100k: FTS5 secure-delete vs the 'optimize' fallback
 python -m bench peers               # plain ChromaDB beside teamlore: same model, corpus, questions (.[bench])
+python -m bench starts              # `teamlore serve` start to ready at 100k; the first open of 1M
 python -m bench report              # rewrite this page from bench/results/*.json
 ```
 
@@ -369,6 +371,10 @@ def _concurrency(result: dict[str, Any] | None) -> list[str]:
     return concurrency_section(result, _machine(result["machine"]) if result else None)
 
 
+def _starts(result: dict[str, Any] | None) -> list[str]:
+    return starts_section(result, _machine(result["machine"]) if result else None)
+
+
 def _peers(result: dict[str, Any] | None) -> list[str]:
     return peers_section(result, _machine(result["machine"]) if result else None)
 
@@ -386,6 +392,7 @@ def render() -> str:
         *_concurrency(_load("concurrency")),
         *deletes_section(_load("deletes")),
         *_peers(_load("peers")),
+        *_starts(_load("starts")),
     ]
     return "\n".join(parts).rstrip() + "\n"
 

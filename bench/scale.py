@@ -21,8 +21,8 @@ and what is not:
 * the per-stage figures are the core's public `QueryTrace`;
 * HNSW recall@10 reads the tenant's live index (`core._index`, internal) and compares it with exact
   inner products over the same vectors;
-* `teamlore serve` start-to-ready and resident memory are measured on a real subprocess polling
-  GET /readyz; the process's VmRSS is read from /proc.
+* resident memory is measured on a real `teamlore serve` subprocess once GET /readyz answers; its
+  VmRSS is read from /proc (start-to-ready itself is bench/starts.py's figure).
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ __all__ = [
     "ScaleConfig",
     "build_direct",
     "build_from_vectors",
+    "build_million",
     "derived_vectors",
     "percentile",
     "run_scale",
@@ -84,6 +85,7 @@ class ScaleConfig:
     stores: int = 100
     ingest_texts: int = 4_000
     work_dir: Path = field(default_factory=lambda: DEFAULT_CACHE_DIR / "scale")
+    million_dir: Path | None = None  # default: work_dir / derived-<million>
     serve: bool = True
     embed_corpus: bool = False  # embed the 100k corpus with the model instead of deriving its vectors
     cache_dir: Path = DEFAULT_CACHE_DIR
@@ -280,6 +282,31 @@ def build_direct(
     engine.dispose()
     marker.write_text("ok")
     return time.perf_counter() - started
+
+
+def build_million(
+    data_dir: Path,
+    model: Embedder,
+    sentences: Sequence[tuple[str, str]],
+    turns: np.ndarray,
+    n: int,
+    progress: Progress,
+) -> float:
+    """The large corpus (built once; shared by `bench scale` and `bench starts`): synthetic texts
+    (seed 1) with vectors derived from the real vectors of their LoCoMo turns, straight into the tables."""
+    from .synth import synth_memories
+
+    if (data_dir / f"complete-{n}").is_file():
+        return 0.0
+    memories = synth_memories(n, sentences, seed=1)
+    return build_direct(
+        data_dir,
+        model.model_id,
+        model.dim,
+        [text for text, _ in memories],
+        derived_vectors(turns, [pair for _, pair in memories]),
+        progress,
+    )
 
 
 def random_vectors(dim: int, seed: int) -> Callable[[int, int], np.ndarray]:
@@ -505,7 +532,7 @@ async def run_scale(
             data_dir, model.model_id, model.dim, corpus, derived_vectors(turn_vectors, sources), progress
         )
     out["build_seconds"] = round(built, 1)
-    big_dir = config.work_dir / f"derived-{config.million}"
+    big_dir = config.million_dir or config.work_dir / f"derived-{config.million}"
     if config.million:
         big = synth_memories(config.million, sentences, seed=1)
         out["million_build_seconds"] = round(

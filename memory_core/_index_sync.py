@@ -381,6 +381,7 @@ class IndexSync:
             "seq": self.indexes.seq,
             "approximate": bool(index and index.approximate),
             "building": bool(index and index.building),
+            "build_progress": list(index.build_progress or ()) if index is not None else [],
         }
 
 

@@ -265,6 +265,8 @@ class MemoryCore:
             checks.update(
                 database=True, index_in_step=not drifted, drifted_tenants=drifted, seq=self._index.indexes.seq
             )
+            # Shown, not counted in `ready`: while HNSW builds, the index in use answers (exactly).
+            checks["index_building"] = self._index.indexes.building
         except Exception as exc:  # reported, not raised: readiness must answer
             logger.warning("health check failed: %s", exc)
             checks.update(database=False, index_in_step=False, error=str(exc)[:200])

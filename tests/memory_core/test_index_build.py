@@ -173,7 +173,8 @@ async def test_first_open_answers_during_the_build_then_hnsw_swaps_in_and_is_sna
         assert gate.reached.wait(30)
         status = await core.index_status("default")
         assert status["building"] and not status["approximate"] and status["missing"] == []
-        assert (await core.health())["ready"]
+        health = await core.health()
+        assert health["ready"] and health["index_building"]
         hits = await core.query("default", text(42), mode="vector")
         assert hits[0].memory.id == ids[42]
         await core.delete("default", ids[43], actor=ADMIN)  # a write while the build runs
@@ -182,6 +183,7 @@ async def test_first_open_answers_during_the_build_then_hnsw_swaps_in_and_is_sna
             await core.wait_for_index()
         status = await core.index_status("default")
         assert status["approximate"] and not status["building"]
+        assert not (await core.health())["index_building"]
         assert status["indexed"] == 1499 and status["missing"] == [] and status["orphaned"] == []
         hits = await core.query("default", text(43), mode="vector", limit=20)
         assert ids[43] not in {h.memory.id for h in hits}
