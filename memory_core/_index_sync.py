@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import files
+from ._changes import ChangeWatcher
 from ._db import Database, to_db_time, utcnow
 from ._index import IndexSet, TenantIndex, Vectors
 from ._rows import chunks
@@ -48,6 +49,12 @@ class IndexSync:
         self._database_id = database_id
         self.indexes = self._empty()
         self._lock = anyio.Lock()
+        # Catch-up rounds, numbered as they start under the lock, and the last one that finished; the
+        # SQLite data version seen when the last finished round started (None: unknown, read the log).
+        self._rounds_started = 0
+        self._round_finished = 0
+        self._watcher = ChangeWatcher(db.url, db.sqlite_driver.module if db.sqlite_driver else None)
+        self._seen_version: int | None = None
         self._limiter = anyio.CapacityLimiter(2)
         # Loaded by `load` at open, or (a lazy core) by the first call that needs the index.
         self._ready = anyio.Event()
@@ -89,6 +96,10 @@ class IndexSync:
             self._ready.set()
         finally:
             self._loading = False
+
+    def close_watcher(self) -> None:
+        """Let go of the change watcher's connection (the core is closing)."""
+        self._watcher.close()
 
     @property
     def loaded(self) -> bool:
@@ -214,65 +225,95 @@ class IndexSync:
         return await self._catch_up()
 
     async def _catch_up(self) -> int:
+        """Apply what was committed before this call; return how many change-log entries were applied.
+
+        Callers share the work: on SQLite, when no connection anywhere committed since the last round
+        started (`PRAGMA data_version`, microseconds, no query), there is nothing to read; otherwise a
+        caller waits for the lock and skips the read when a round that started after it arrived has
+        finished meanwhile (it saw every commit this caller could have seen). So 50 concurrent queries
+        read the change log about once, not 50 times in a row. Snapshots are not written here: see
+        `snapshot_due` (the core's background task writes them).
+        """
+        version = self._watcher.version()
+        if version is not None and version == self._seen_version:
+            return 0
+        arrived = self._rounds_started
         async with self._lock:
-            async with self._db.read() as conn:
-                changes = (
-                    await conn.execute(
-                        sa.select(
-                            change_table.c.seq,
-                            change_table.c.tenant,
-                            change_table.c.memory_id,
-                            change_table.c.op,
-                        )
-                        .where(change_table.c.seq > self.indexes.seq)
-                        .order_by(change_table.c.seq)
-                    )
-                ).all()
-                if not changes:
-                    return 0
-                # A gap after our position is usually a rolled-back sequence value (PostgreSQL); it
-                # means lost changes only if the log was pruned past us.
-                behind = self.indexes.seq
-                if changes[0][0] > behind + 1 and await self._pruned_through(conn) > behind:
-                    logger.warning("index is behind the pruned change log (seq %d); rebuilding", behind)
-                    await self._rebuild_from(conn)
-                    return 0
-                latest: dict[int, tuple[str, str]] = {}
-                for _seq, tenant, memory_id, op in changes:
-                    latest[memory_id] = (tenant, op)
-                wanted = [m for m, (_t, op) in latest.items() if op == "upsert"]
-                vectors: dict[int, tuple[str, bytes]] = {}
-                for chunk in chunks(wanted):
-                    rows = await conn.execute(
-                        sa.select(memory_table.c.id, memory_table.c.tenant, memory_table.c.embedding).where(
-                            memory_table.c.id.in_(chunk)
-                        )
-                    )
-                    for memory_id, tenant, blob in rows:
-                        vectors[memory_id] = (tenant, blob)
+            if self._round_finished > arrived:
+                return 0
+            version = self._watcher.version()  # taken before the round reads: a later commit changes it
+            if version is not None and version == self._seen_version:
+                return 0
+            self._rounds_started += 1
+            started = self._rounds_started
+            applied = await self._catch_up_round()
+            self._round_finished = started
+            self._seen_version = version
+        return applied
 
-            def apply() -> None:
-                by_tenant: dict[str, tuple[list[int], list[bytes], list[int]]] = {}
-                for memory_id, (tenant, _op) in latest.items():
-                    ids, blobs, gone = by_tenant.setdefault(tenant, ([], [], []))
-                    if memory_id in vectors:
-                        ids.append(memory_id)
-                        blobs.append(vectors[memory_id][1])
-                    else:
-                        gone.append(memory_id)
-                for tenant, (ids, blobs, gone) in by_tenant.items():
-                    index = self.indexes.get(tenant)
-                    index.remove(gone)
-                    if ids:
-                        index.upsert(ids, _matrix(blobs))
-                    self.indexes.maybe_grow(tenant)
-
-            await anyio.to_thread.run_sync(apply, limiter=self._limiter)
-            self.indexes.seq = int(changes[-1][0])
-            self.indexes.changes_since_snapshot += len(changes)
+    def snapshot_due(self) -> bool:
+        """True when enough changes piled up since the last snapshot that the next start should not
+        replay them (`snapshot_every_changes`)."""
         every = self.settings.snapshot_every_changes
-        if every and self.indexes.changes_since_snapshot >= every:
-            await self.snapshot()
+        return bool(every) and self.loaded and self.indexes.changes_since_snapshot >= every
+
+    async def _catch_up_round(self) -> int:
+        """Read the change log past our position and apply it (the caller holds the lock)."""
+        async with self._db.read() as conn:
+            changes = (
+                await conn.execute(
+                    sa.select(
+                        change_table.c.seq,
+                        change_table.c.tenant,
+                        change_table.c.memory_id,
+                        change_table.c.op,
+                    )
+                    .where(change_table.c.seq > self.indexes.seq)
+                    .order_by(change_table.c.seq)
+                )
+            ).all()
+            if not changes:
+                return 0
+            # A gap after our position is usually a rolled-back sequence value (PostgreSQL); it
+            # means lost changes only if the log was pruned past us.
+            behind = self.indexes.seq
+            if changes[0][0] > behind + 1 and await self._pruned_through(conn) > behind:
+                logger.warning("index is behind the pruned change log (seq %d); rebuilding", behind)
+                await self._rebuild_from(conn)
+                return 0
+            latest: dict[int, tuple[str, str]] = {}
+            for _seq, tenant, memory_id, op in changes:
+                latest[memory_id] = (tenant, op)
+            wanted = [m for m, (_t, op) in latest.items() if op == "upsert"]
+            vectors: dict[int, tuple[str, bytes]] = {}
+            for chunk in chunks(wanted):
+                rows = await conn.execute(
+                    sa.select(memory_table.c.id, memory_table.c.tenant, memory_table.c.embedding).where(
+                        memory_table.c.id.in_(chunk)
+                    )
+                )
+                for memory_id, tenant, blob in rows:
+                    vectors[memory_id] = (tenant, blob)
+
+        def apply() -> None:
+            by_tenant: dict[str, tuple[list[int], list[bytes], list[int]]] = {}
+            for memory_id, (tenant, _op) in latest.items():
+                ids, blobs, gone = by_tenant.setdefault(tenant, ([], [], []))
+                if memory_id in vectors:
+                    ids.append(memory_id)
+                    blobs.append(vectors[memory_id][1])
+                else:
+                    gone.append(memory_id)
+            for tenant, (ids, blobs, gone) in by_tenant.items():
+                index = self.indexes.get(tenant)
+                index.remove(gone)
+                if ids:
+                    index.upsert(ids, _matrix(blobs))
+                self.indexes.maybe_grow(tenant)
+
+        await anyio.to_thread.run_sync(apply, limiter=self._limiter)
+        self.indexes.seq = int(changes[-1][0])
+        self.indexes.changes_since_snapshot += len(changes)
         return len(changes)
 
     # --- rebuilding -------------------------------------------------------------------------------------

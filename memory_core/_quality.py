@@ -47,7 +47,7 @@ import sqlalchemy as sa
 
 from ._analysis import PairReport, analyse_pairs, is_low_information, word_key
 from ._db import Database, from_db_time, to_db_time, utcnow
-from ._query import QueryLog
+from ._querylog import QueryLog
 from ._rows import MEMORY_COLUMNS, row_to_memory, usable_vector
 from ._schema import ingest_failure_table, memory_table, quality_report_table, query_log_table
 from .config import CoreSettings

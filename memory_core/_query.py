@@ -1,4 +1,4 @@
-"""The query pipeline: filters to SQL, keyword and vector retrieval, fusion, re-ranking, the query log."""
+"""The query pipeline: filters to SQL, keyword and vector retrieval, fusion, re-ranking."""
 
 from __future__ import annotations
 
@@ -6,35 +6,31 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 
 import anyio.to_thread
 import sqlalchemy as sa
 
-from . import hygiene
 from ._db import Database, from_db_time, to_db_time, utcnow
 from ._index import Vectors
 from ._index_sync import IndexSync
 from ._keyword import KeywordHits, KeywordIndex, SqliteKeywordIndex, query_terms
 from ._rerank import refine, refine_raw
 from ._rows import FACT_COLUMNS, chunks, load_memories, load_memories_raw
-from ._schema import memory_table, memory_tag_table, query_log_table
+from ._schema import memory_table, memory_tag_table
 from ._search import Candidate, CandidateFacts, boosts, breakdown, final_score, fuse
 from ._sqlite_reads import SqliteReads, parse_db_time, placeholders, visible_sql
 from .config import CoreSettings, SearchSettings
 from .embedding import MicroBatcher
 from .types import Hit, Importance, Memory, QueryFilters
 
-__all__ = ["QueryLog", "QueryTrace", "SearchMode", "conditions", "run_query"]
+__all__ = ["QueryTrace", "SearchMode", "conditions", "run_query"]
 
 logger = logging.getLogger(__name__)
 
 SearchMode = Literal["hybrid", "vector", "keyword"]
-
-_FLUSH_SECONDS = 2.0
-_READ_SHARE = 0.5  # a hit counts as read when it scores at least this share of the best hit
 
 
 class QueryTrace:
@@ -99,69 +95,6 @@ def _is_narrowing(filters: QueryFilters) -> bool:
     return bool(
         filters.tags or filters.kind or filters.source or filters.author or filters.since or filters.until
     )
-
-
-@dataclass
-class _Pending:
-    queries: list[dict[str, Any]] = field(default_factory=list)
-    accessed: dict[int, int] = field(default_factory=dict)
-    last_flush: float = field(default_factory=time.monotonic)
-
-
-class QueryLog:
-    """Queries asked (for knowledge-gap findings) and memories read, written to SQL in batches."""
-
-    def __init__(self, db: Database, settings: CoreSettings) -> None:
-        self._db = db
-        self._settings = settings
-        self._pending = _Pending()
-
-    def count_access(self, memory_id: int) -> None:
-        self._pending.accessed[memory_id] = self._pending.accessed.get(memory_id, 0) + 1
-
-    def record(self, tenant: str, text: str, hits: list[Hit], now: datetime) -> None:
-        """Log the question and its best cosine; the hits near the best one count as read."""
-        best_similarity = max((h.breakdown.vector_similarity or 0.0 for h in hits), default=None)
-        self._pending.queries.append(
-            {
-                "tenant": tenant,
-                "text": hygiene.redact_secrets(text)[:1000],
-                "best_similarity": best_similarity,
-                "hits": len(hits),
-                "at": to_db_time(now),
-            }
-        )
-        # The tail of a weak list is not a sign anyone relied on a memory (staleness reads this).
-        for h in hits:
-            if h.score >= _READ_SHARE * hits[0].score:
-                self.count_access(h.memory.id)
-
-    async def flush(self, *, force: bool = False) -> None:
-        """Write query-log rows and access counts in batches: statistics are not worth a write per query."""
-        pending = self._pending
-        if not (pending.queries or pending.accessed):
-            return
-        if (
-            not force
-            and time.monotonic() - pending.last_flush < _FLUSH_SECONDS
-            and len(pending.queries) < 200
-        ):
-            return
-        queries, accessed = pending.queries, pending.accessed
-        self._pending = _Pending()
-        now = to_db_time(utcnow())
-        async with self._db.write() as conn:
-            if queries:
-                await conn.execute(sa.insert(query_log_table), queries)
-            for memory_id, count in accessed.items():
-                await conn.execute(
-                    sa.update(memory_table)
-                    .where(memory_table.c.id == memory_id)
-                    .values(access_count=memory_table.c.access_count + count, last_accessed_at=now)
-                )
-            if self._settings.query_log_days:
-                cutoff = utcnow() - timedelta(days=self._settings.query_log_days)
-                await conn.execute(sa.delete(query_log_table).where(query_log_table.c.at < cutoff))
 
 
 async def run_query(

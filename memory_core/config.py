@@ -226,6 +226,13 @@ class CoreOptions(BaseModel):
         5000, ge=0, description="Write an index snapshot after this many changes (0: only at close)."
     )
     query_log_days: int = Field(90, ge=0, description="How long queries and their best score are kept.")
+    key_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="How long a process trusts an API key it checked without reading it again: a key "
+        "revoked elsewhere (another process, the CLI) stops working within this time (0: read every time).",
+    )
     change_log_days: float = Field(
         7.0,
         gt=0,

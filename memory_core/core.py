@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,8 @@ from . import files, hygiene
 from ._db import Database, from_db_time, to_db_time, utcnow
 from ._index_sync import IndexSync
 from ._keyword import KeywordIndex, keyword_index_for
-from ._query import QueryLog, QueryTrace, SearchMode, conditions, run_query
+from ._query import QueryTrace, SearchMode, conditions, run_query
+from ._querylog import QueryLog
 from ._rows import MEMORY_COLUMNS, load_memories, require, row_to_memory
 from ._schema import (
     SCHEMA_VERSION,
@@ -40,6 +41,7 @@ from ._schema import (
 )
 from ._store import MemoryWriter
 from ._transfer import export_records, import_records, reindex_all
+from ._upkeep import Upkeep
 from .config import CoreSettings
 from .embedding import Embedder, MicroBatcher, load_embedder, warm_up
 from .errors import ConfigurationError, InvalidInput, ModelMismatch, TooLarge
@@ -98,6 +100,7 @@ class MemoryCore:
         self._index = IndexSync(settings, db, embedder.dim, embedder.model_id, database_id)
         self._log = QueryLog(db, settings)
         self._writer = MemoryWriter(settings, db, keyword, self._batcher, embedder.model_id, self._index)
+        self._upkeep = Upkeep(self._log, self._index, self.snapshot)
         self._closed = False
 
     # --- life cycle --------------------------------------------------------------------------------
@@ -202,6 +205,7 @@ class MemoryCore:
                     await self.snapshot()
             except Exception:
                 logger.exception("could not flush or snapshot while closing")
+            self._index.close_watcher()
             await self._db.dispose()
 
     @property
@@ -216,6 +220,22 @@ class MemoryCore:
     def database(self) -> Database:
         """The database handle, for the core's own modules (keys)."""
         return self._db
+
+    async def run_background(self) -> None:
+        """Do the core's background work until cancelled: write the query log and read counts, catch
+        the index up with other processes' writes and write index snapshots, so no caller waits for
+        them (memory_core/_upkeep.py). A server runs it in its task group; without it, each call does
+        the work that is due at its end."""
+        await self._upkeep.run()
+
+    @property
+    def background_running(self) -> bool:
+        """True while `run_background` runs (the core's own modules then leave bookkeeping to it)."""
+        return self._upkeep.running
+
+    def add_upkeep(self, work: Callable[[], Awaitable[object]]) -> None:
+        """Have `run_background` also run `work` every half second (for the core's own modules: keys)."""
+        self._upkeep.add(work)
 
     # --- index: catch up, snapshot -----------------------------------------------------------------
 
@@ -295,7 +315,9 @@ class MemoryCore:
             CredentialDetected: the text looks like it holds a secret and redact is False.
         """
         check_tenant(tenant)
-        return await self._writer.store_one(tenant, self._writer.prepare(tenant, draft, redact=redact))
+        result = await self._writer.store_one(tenant, self._writer.prepare(tenant, draft, redact=redact))
+        await self._upkeep.after_call()
+        return result
 
     async def store_many(
         self,
@@ -312,7 +334,9 @@ class MemoryCore:
         """
         check_tenant(tenant)
         rows = [self._writer.prepare(tenant, d, redact=redact) for d in drafts]
-        return await self._writer.store_rows(tenant, rows, on_progress=on_progress)
+        results = await self._writer.store_rows(tenant, rows, on_progress=on_progress)
+        await self._upkeep.after_call()
+        return results
 
     # --- query ---------------------------------------------------------------------------------------
 
@@ -367,7 +391,7 @@ class MemoryCore:
         )
         if record:
             self._log.record(tenant, text, hits, now)
-        await self._log.flush()
+        await self._upkeep.after_call()
         logger.debug("query in %s: %d hits", tenant, len(hits))
         return hits
 

@@ -8,6 +8,9 @@ import hmac
 import logging
 import re
 import secrets
+import time
+import weakref
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -15,7 +18,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import RowMapping
 
-from ._db import from_db_time, revoke_row, to_db_time, utcnow
+from ._db import Database, from_db_time, revoke_row, to_db_time, utcnow
 from ._schema import api_key_table, meta_table
 from .errors import InvalidInput, PermissionDenied, Unavailable, UnknownIdentity
 from .tenancy import check_tenant
@@ -104,6 +107,26 @@ def parse_scope(value: str | Scope) -> Scope:
 
 _COLUMNS = [c for c in api_key_table.c if c.name != "key_hash"]
 
+_MAX_CACHED_KEYS = 10_000
+_clock = time.monotonic  # what the key cache's ages are measured with (tests move it)
+
+
+@dataclass
+class _KeyCache:
+    """The keys this process checked lately, by the SHA-256 of their secret, shared by every `ApiKeys`
+    on one database (REST, MCP over HTTP, the web UI): a revoke through any of them evicts at once."""
+
+    checked: dict[str, tuple[ApiKeyInfo, float]] = field(default_factory=dict)
+    used: dict[int, datetime] = field(default_factory=dict)  # the last use known here, by key id
+    unwritten: dict[int, datetime] = field(default_factory=dict)  # last uses the database lacks
+
+    def forget(self, key_id: int) -> None:
+        for digest in [d for d, (info, _at) in self.checked.items() if info.id == key_id]:
+            del self.checked[digest]
+
+
+_CACHES: weakref.WeakKeyDictionary[Database, _KeyCache] = weakref.WeakKeyDictionary()
+
 
 class ApiKeys:
     """Create, list, revoke and check API keys in the core's database.
@@ -114,6 +137,13 @@ class ApiKeys:
 
     def __init__(self, core: MemoryCore) -> None:
         self._db = core.database
+        self._core = core
+        self._ttl = core.settings.key_cache_seconds
+        cache = _CACHES.get(core.database)
+        if cache is None:  # the first ApiKeys on this database: its background task writes last uses
+            cache = _CACHES[core.database] = _KeyCache()
+            core.add_upkeep(self.write_last_used)
+        self._cache = cache
 
     async def create(self, tenant: str, scope: Scope | str, name: str = "") -> tuple[str, ApiKeyInfo]:
         """Make a key for `tenant` with `scope`. Returns (the secret, shown only now; its info).
@@ -177,6 +207,7 @@ class ApiKeys:
             row = rows[0]
             row = await revoke_row(conn, api_key_table, _COLUMNS, row)
         info = _row_to_info(row)
+        self._cache.forget(info.id)
         logger.info("revoked API key %s (#%d) of tenant %s", info.prefix, info.id, info.tenant)
         return info
 
@@ -197,7 +228,13 @@ class ApiKeys:
         return _row_to_info(row)
 
     async def claim_first_use(self, key_id: int) -> bool:
-        """Mark an active, never used key as used; True only for the one caller that did (one-time links)."""
+        """Mark an active, never used key as used; True only for the one caller that did (one-time links).
+
+        A use of the key through `authenticate` in this process counts, even before its background
+        write; in another process, once written (within half a second while it serves)."""
+        await self.write_last_used()
+        if key_id in self._cache.used:
+            return False
         async with self._db.write() as conn:
             result = await conn.execute(
                 sa.update(api_key_table)
@@ -250,6 +287,11 @@ class ApiKeys:
     async def authenticate(self, secret: str) -> ApiKeyInfo:
         """The active key whose secret this is.
 
+        A key this process checked less than `key_cache_seconds` ago is not read again (one database
+        read per key and interval, not per request): revoked here, it stops working at once; revoked
+        by another process, within that time. Unknown keys are never cached, so a key created
+        elsewhere works at once. The last use is written in the background (at most once a minute).
+
         Raises:
             UnknownIdentity: malformed, unknown or revoked key (the message never echoes the secret).
         """
@@ -257,36 +299,59 @@ class ApiKeys:
         if shape is None:
             raise UnknownIdentity("this is not a teamlore API key (they look like tlk_1a2b3c4d_…)")
         digest = _hash(secret.strip())
+        cached = self._cache.checked.get(digest)
+        if cached is not None and _clock() - cached[1] < self._ttl:
+            info = cached[0]
+        else:
+            info = await self._read(digest, KEY_PREFIX + shape.group(1))
+        await self._touch(info)
+        return info
+
+    async def _read(self, digest: str, prefix: str) -> ApiKeyInfo:
+        checked_at = _clock()  # before the read: a revoke committed after it is seen next time
         async with self._db.read() as conn:
             rows = (
-                (
-                    await conn.execute(
-                        sa.select(api_key_table).where(api_key_table.c.prefix == KEY_PREFIX + shape.group(1))
-                    )
-                )
+                (await conn.execute(sa.select(api_key_table).where(api_key_table.c.prefix == prefix)))
                 .mappings()
                 .all()
             )
         row = next((r for r in rows if hmac.compare_digest(r["key_hash"], digest)), None)
+        self._cache.checked.pop(digest, None)
         if row is None:
             raise UnknownIdentity("unknown API key")
         info = _row_to_info(row)
         if not info.active:
             raise UnknownIdentity(f"the API key {info.prefix} was revoked")
-        await self._touch(info)
+        if self._ttl > 0:
+            if len(self._cache.checked) >= _MAX_CACHED_KEYS:  # the oldest entry goes first
+                del self._cache.checked[next(iter(self._cache.checked))]
+            self._cache.checked[digest] = (info, checked_at)
         return info
 
     async def _touch(self, info: ApiKeyInfo) -> None:
         now = utcnow()
-        if info.last_used_at is not None and now - info.last_used_at < _LAST_USED_GRANULARITY:
+        last = max(filter(None, (info.last_used_at, self._cache.used.get(info.id))), default=None)
+        if last is not None and now - last < _LAST_USED_GRANULARITY:
+            return
+        self._cache.used[info.id] = self._cache.unwritten[info.id] = now
+        if not self._core.background_running:
+            await self.write_last_used()
+
+    async def write_last_used(self) -> None:
+        """Write the keys' last uses that wait (the core's background task calls it, every
+        half second while a server runs)."""
+        pending, self._cache.unwritten = self._cache.unwritten, {}
+        if not pending:
             return
         try:
             async with self._db.write() as conn:
                 await conn.execute(
                     sa.update(api_key_table)
-                    .where(api_key_table.c.id == info.id)
-                    .values(last_used_at=to_db_time(now))
+                    .where(api_key_table.c.id == sa.bindparam("key_id"))
+                    .values(last_used_at=sa.bindparam("used_at")),
+                    [{"key_id": k, "used_at": to_db_time(at)} for k, at in pending.items()],
                 )
         except Unavailable:
-            # Bookkeeping only: a busy database must not turn a valid key away.
-            logger.warning("could not record the use of API key %s", info.prefix)
+            # Bookkeeping only: a busy database must not turn a valid key away; tried again later.
+            logger.warning("could not record the use of %d API key(s)", len(pending))
+            self._cache.unwritten = {**pending, **self._cache.unwritten}

@@ -99,6 +99,7 @@ async def serve(
         stop = anyio.Event()
         async with anyio.create_task_group() as tg:
             tg.start_soon(_watch_signals, stop)
+            tg.start_soon(core.run_background)  # query log, index catch-up, snapshots: off callers' paths
             services = anyio.CancelScope()
 
             async def run_services() -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
+import anyio
+import anyio.lowlevel
 import pytest
 import sqlalchemy as sa
 
 from memory_core import ApiKeys, InvalidInput, MemoryCore, Scope, UnknownIdentity
 from memory_core._schema import api_key_table
-from memory_core.testing import open_test_core
+from memory_core.testing import HashingEmbedder, open_test_core
 
 pytestmark = pytest.mark.anyio
 
@@ -128,3 +131,86 @@ async def test_an_all_digit_prefix_names_the_key_not_an_id(core: MemoryCore) -> 
     assert revoked.id == second.id
     assert revoked.revoked_at is not None
     assert (await keys.revoke(f"#{first.id}")).id == first.id
+
+
+async def test_a_checked_key_is_not_read_again_within_the_cache_time(
+    core: MemoryCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = ApiKeys(core)
+    secret, _ = await keys.create("acme", Scope.READ)
+    reads: list[str] = []
+    original = keys._read
+
+    async def counted(digest: str, prefix: str) -> object:
+        reads.append(prefix)
+        return await original(digest, prefix)
+
+    monkeypatch.setattr(keys, "_read", counted)
+    for _ in range(20):
+        await keys.authenticate(secret)
+    assert len(reads) == 1
+
+
+async def test_a_key_revoked_in_this_process_stops_working_at_once(make_settings: Any) -> None:
+    settings = make_settings(key_cache_seconds=300)
+    async with await MemoryCore.open(settings, embedder=HashingEmbedder()) as core:
+        rest, webui = ApiKeys(core), ApiKeys(core)  # two front-ends of one process
+        secret, info = await rest.create("acme", Scope.WRITE)
+        await rest.authenticate(secret)
+        await webui.revoke(info.id)
+        with pytest.raises(UnknownIdentity, match="revoked"):
+            await rest.authenticate(secret)
+
+
+async def test_a_key_revoked_by_another_process_stops_working_within_the_cache_time(
+    make_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two cores on one database stand for two processes (a replica, the CLI). The revoke is seen at
+    the latest `key_cache_seconds` after this process last read the key; a key created elsewhere works
+    at once (unknown keys are never cached)."""
+    settings = make_settings(key_cache_seconds=2)
+    async with (
+        await MemoryCore.open(settings, embedder=HashingEmbedder()) as server,
+        await MemoryCore.open(settings, embedder=HashingEmbedder()) as cli,
+    ):
+        served, admin = ApiKeys(server), ApiKeys(cli)
+        clock = [1000.0]
+        monkeypatch.setattr("memory_core.keys._clock", lambda: clock[0])
+        with pytest.raises(UnknownIdentity):
+            await served.authenticate("tlk_0000abcd_" + "A" * 43)
+        secret, info = await admin.create("acme", Scope.READ)
+        assert (await served.authenticate(secret)).id == info.id  # created elsewhere: works at once
+        await admin.revoke(info.id)
+        clock[0] = 1001.9
+        assert (await served.authenticate(secret)).id == info.id  # still trusted: within 2 s
+        clock[0] = 1002.0
+        with pytest.raises(UnknownIdentity, match="revoked"):
+            await served.authenticate(secret)
+
+
+async def test_with_no_cache_time_every_request_reads_the_key(make_settings: Any) -> None:
+    settings = make_settings(key_cache_seconds=0)
+    async with (
+        await MemoryCore.open(settings, embedder=HashingEmbedder()) as server,
+        await MemoryCore.open(settings, embedder=HashingEmbedder()) as cli,
+    ):
+        secret, info = await ApiKeys(cli).create("acme", Scope.READ)
+        await ApiKeys(server).authenticate(secret)
+        await ApiKeys(cli).revoke(info.id)
+        with pytest.raises(UnknownIdentity, match="revoked"):
+            await ApiKeys(server).authenticate(secret)
+
+
+async def test_last_use_is_written_by_the_background_task_while_it_runs(core: MemoryCore) -> None:
+    keys = ApiKeys(core)
+    secret, info = await keys.create("acme", Scope.READ)
+    async with anyio.create_task_group() as group:
+        group.start_soon(core.run_background)
+        await anyio.lowlevel.checkpoint()  # the background task starts first
+        await keys.authenticate(secret)
+        with anyio.fail_after(5):
+            while (await keys.get(info.id)).last_used_at is None:  # noqa: ASYNC110 (polling the db)
+                await anyio.sleep(0.05)
+        group.cancel_scope.cancel()
+    # A one-time sign-in link of a key used a moment ago is used up, written or not.
+    assert not await keys.claim_first_use(info.id)
