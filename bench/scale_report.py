@@ -185,12 +185,13 @@ def scale_section(result: dict[str, Any] | None, machine: str | None) -> list[st
 READING = """### Reading the misses
 
 - **A query beside its embedding at 10k** (target 3 ms; the stage table above has each part): the index
-  catch-up is a read transaction on the change log through aiosqlite on every query even when nothing
-  changed (`memory_core/_index_sync.py`, reworked on the `throughput` branch); FAISS is an exact scan of 10k
-  x 384 floats (15 MB) right after the model ran, memory-bound (about half that in a loop on its own);
-  keyword search is FTS5 BM25 over the question's matches plus one filter read; candidate facts read five
-  columns of up to 200 rows; what is left is the query log and the event loop's hops. At 100k the same
-  stages meet 6 ms, narrowly.
+  catch-up is now a cheap check (the `throughput` work); what is left is FAISS, an exact scan of 10k x 384
+  floats (15 MB) right after the model ran, memory-bound (about 0.6 ms in a loop on its own); keyword
+  search, FTS5 BM25 over the question's matches plus one filter read (~1.2 ms); the candidate facts, five
+  columns of up to 200 rows (~0.6 ms); building the hits (~0.3 ms); and ~0.5 ms no stage holds: the
+  worker-thread hop, the query log, the event loop. Each is at most a millisecond: there is no single stage
+  left to attack, and one more millisecond would mean leaving Python for the read phase. At 100k the same
+  stages meet 6 ms.
 - What the pipeline work changed, measured with an in-process harness on the same cached corpora, 200 LoCoMo
   questions, every query returning the same ids and scores before and after (LoCoMo and the sanity set
   re-run: unchanged): (1) keyword search ranked inside FTS joined to the memory table in one statement, and
@@ -206,17 +207,14 @@ READING = """### Reading the misses
   embedding at 10k, quiet, 8.8 against 5.4 ms.
 - **Single store** (target 15 ms): the question embedding (~4-5 ms), the conflict finder over the 10 nearest
   memories (~4 ms: parsing each candidate's clauses costs ~0.35 ms a text unless cached,
-  `memory_core/_conflicts.py`), two index catch-ups (~1 ms each), the write transaction (row, tags, FTS,
-  change log: ~3 ms) and the FAISS neighbour search (~1 ms). Not done: overlapping the finder with the
-  write, a cheaper parse.
-- **Bulk ingest ratio** (0.90): ONNX Runtime made the raw model about twice as fast as the PyTorch run this
-  target was set on, so the core's own cost per memory (~0.4 ms: row, FTS, change log, index catch-up)
-  weighs twice as much; `store_many` embeds a chunk, then writes it, without overlapping them.
+  `memory_core/_conflicts.py`), two index catch-ups (the one after the write adds the vector: under 1 ms
+  together), the write transaction (row, tags, FTS, change log: ~3 ms) and the FAISS neighbour search (~1
+  ms). Not done: overlapping the finder with the write, a cheaper parse.
 - The 1M figure: 1,000,000 texts with derived vectors written straight into the tables once (about 4.5
   minutes), HNSW built by their first open (774 s in a `python -m bench scale --prepare` run, under the
   shared CPU lock, with the index code of the time) and kept as a snapshot; the timed run opens that
   snapshot. Both HNSW snapshots used here (100k and 1M) were built with efConstruction 80; builds on main
-  now use 40 (see "Quick starts"), so a run from fresh snapshots may differ slightly. Its p99 comes from
+  now use 40 (see "Quick starts"), so a run from fresh snapshots may differ slightly. The 1M p99 comes from
   keyword search over long posting lists, candidate rows beyond the memory map, and pages the 100k part
   pushed out of the OS cache.
 - The machine line gives Python's own SQLite (3.40.1); the engine runs pysqlite3's newer SQLite (`teamlore
