@@ -295,6 +295,25 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
             f"| query p50, teamlore / {name}, same run | {ratio:.2f}× (p99 {result['ratio_p99'][name]:.2f}×) "
             f"| {target} | {verdict} |"
         )
+    beyond = []
+    encode = q.get("encode (onnx)")
+    if encode:
+        for name in ("teamlore", "chroma (same embedder)"):
+            if name in q:
+                beyond.append(f"{name} {q[name]['p50_ms'] - encode['p50_ms']:.1f} ms")
+    reading = (
+        [
+            f"Beyond the bare ONNX encode of the same run (p50): {', '.join(beyond)}. That difference is the "
+            'whole gap like for like; "Speed, cost and scale" shows where teamlore\'s part goes, stage by '
+            "stage. The p99: in a `QueryTrace` run of the same loop (2026-12-01, by hand, on a shared "
+            "machine) the slow queries came about every 40 queries with most of their time in no stage "
+            "(what no stage covers is the query log and the transactions), which points at the batched "
+            'query-log flush on the caller\'s path that #16 moves off it ("no tail under load").',
+            "",
+        ]
+        if beyond
+        else []
+    )
     return [
         "## Beside plain ChromaDB",
         "",
@@ -324,4 +343,5 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
         "| --- | --- | --- | --- |",
         *ratios,
         "",
+        *reading,
     ]
