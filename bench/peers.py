@@ -305,10 +305,10 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
         [
             f"Beyond the bare ONNX encode of the same run (p50): {', '.join(beyond)}. That difference is the "
             'whole gap like for like; "Speed, cost and scale" shows where teamlore\'s part goes, stage by '
-            "stage. The p99: in a `QueryTrace` run of the same loop (2026-12-01, by hand, on a shared "
-            "machine) the slow queries came about every 40 queries with most of their time in no stage "
-            "(what no stage covers is the query log and the transactions), which points at the batched "
-            'query-log flush on the caller\'s path that #16 moves off it ("no tail under load").',
+            "stage. An earlier run the same day (13:48 UTC, before later changes on main to the index "
+            "catch-up and the query log's path) had teamlore's p99 at 132 ms: in a `QueryTrace` run of the "
+            "same loop its slow queries came about every 40 queries with most of their time in no stage "
+            "(what no stage covers is the query log and the transactions).",
             "",
         ]
         if beyond
