@@ -39,11 +39,14 @@ def _f(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def _machine(facts: dict[str, Any]) -> str:
+def machine_line(facts: dict[str, Any]) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in facts.get("versions", {}).items())
+    sqlite = f"SQLite {facts['sqlite']}"
+    if facts.get("sqlite_pysqlite3"):  # results written before 2026-12-01 14:10 lack it
+        sqlite += f" (pysqlite3: SQLite {facts['sqlite_pysqlite3']})"
     return (
         f"*Measured {facts['date']} with `{facts['command']}` on {facts['cpu']}, {facts['cores']} cores, "
-        f"{facts['memory_gib']} GiB, {facts['os']}, Python {facts['python']}, SQLite {facts['sqlite']}, "
+        f"{facts['memory_gib']} GiB, {facts['os']}, Python {facts['python']}, {sqlite}, "
         f"{versions}; 1-minute load average at the end of the run: {facts['load_average_1m']} "
         f"(the machine is shared).*"
     )
@@ -120,7 +123,7 @@ def _locomo(result: dict[str, Any] | None) -> list[str]:
             out.append(
                 f"| {name} | {_f(m['R@5'])} | {_f(m['R@10'])} | {_f(m['nDCG@10'])} | {_f(m['MRR@10'])} |"
             )
-    out += ["", _machine(result["machine"]), ""]
+    out += ["", machine_line(result["machine"]), ""]
     return out
 
 
@@ -159,7 +162,7 @@ def _sanity(result: dict[str, Any] | None) -> list[str]:
         for name, runs in result["ablations"].items():
             f, k = runs["team_facts"]["all"], runs["teamkb"]["all"]
             out.append(f"| {name} | {_f(f['R@1'], 2)} | {_f(f['R@3'], 2)} | {_f(k['nDCG@10'])} |")
-    out += ["", _machine(result["machine"]), ""]
+    out += ["", machine_line(result["machine"]), ""]
     return out
 
 
@@ -191,12 +194,12 @@ def _beir_saved() -> list[str]:
         ]
         for mode, groups in result["modes"].items():
             out.append(f"| {mode} | {_f(groups['all']['nDCG@10'])} | {_f(groups['all']['R@10'])} |")
-        out += ["", _machine(result["machine"]), ""]
+        out += ["", machine_line(result["machine"]), ""]
     return out
 
 
 def _scale(result: dict[str, Any] | None) -> list[str]:
-    return scale_section(result, _machine(result["machine"]) if result else None)
+    return scale_section(result, machine_line(result["machine"]) if result else None)
 
 
 HEADER = """# Benchmarks
@@ -296,7 +299,7 @@ def cli_section(result: dict[str, Any] | None) -> list[str]:
     lines = [
         "## Cold command line",
         "",
-        _machine(result["machine"]),
+        machine_line(result["machine"]),
         "",
         f"Each command in a fresh process, median of {result['rounds']} rounds interleaved with the "
         '`python -c "import torch"` reference, so the ratios hold while the machine is shared. '
@@ -349,7 +352,7 @@ def deletes_section(result: dict[str, Any] | None) -> list[str]:
     return [
         "## Deletes",
         "",
-        _machine(result["machine"]),
+        machine_line(result["machine"]),
         "",
         f"{result['deletes']} deletes through `MemoryCore.delete` on copies of one "
         f"{result['memories']:,}-memory corpus, alternating between the two paths so both meet the "
@@ -369,23 +372,23 @@ def deletes_section(result: dict[str, Any] | None) -> list[str]:
 
 
 def _conflicts(result: dict[str, Any] | None) -> list[str]:
-    return conflicts_section(result, _machine(result["machine"]) if result else None)
+    return conflicts_section(result, machine_line(result["machine"]) if result else None)
 
 
 def _concurrency(result: dict[str, Any] | None) -> list[str]:
-    return concurrency_section(result, _machine(result["machine"]) if result else None)
+    return concurrency_section(result, machine_line(result["machine"]) if result else None)
 
 
 def _starts(result: dict[str, Any] | None) -> list[str]:
-    return starts_section(result, _machine(result["machine"]) if result else None)
+    return starts_section(result, machine_line(result["machine"]) if result else None)
 
 
 def _peers(result: dict[str, Any] | None) -> list[str]:
-    return peers_section(result, _machine(result["machine"]) if result else None)
+    return peers_section(result, machine_line(result["machine"]) if result else None)
 
 
 def _threads(result: dict[str, Any] | None) -> list[str]:
-    return threads_section(result, _machine(result["machine"]) if result else None)
+    return threads_section(result, machine_line(result["machine"]) if result else None)
 
 
 def render() -> str:

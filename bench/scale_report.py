@@ -217,6 +217,7 @@ READING = """### Reading the misses
   now use 40 (see "Quick starts"), so a run from fresh snapshots may differ slightly. The 1M p99 comes from
   keyword search over long posting lists, candidate rows beyond the memory map, and pages the 100k part
   pushed out of the OS cache.
-- The machine line gives Python's own SQLite (3.40.1); the engine runs pysqlite3's newer SQLite (`teamlore
-  check` says which). Runs vary with the load on the shared host: compare stages within one run; the PyTorch
-  encode above is the reference measured beside ONNX in the same run."""
+- The engine runs pysqlite3's newer SQLite when it is installed (`teamlore check` says which); a machine
+  line that names only Python's own SQLite (3.40.1) was written before the bench recorded both. Runs
+  vary with the load on the shared host: compare stages within one run; the PyTorch encode above is the
+  reference measured beside ONNX in the same run."""
