@@ -10,6 +10,7 @@ python -m bench conflicts  the conflict finder on bench/fixtures/conflicts, per 
 python -m bench deletes  delete latency at 100k: FTS5 secure-delete against the 'optimize' fallback
 python -m bench starts   `teamlore serve` start to ready at 100k; the first open of a 1M database
 python -m bench peers    plain ChromaDB beside teamlore: same model, corpus and questions (needs .[bench])
+python -m bench threads  the embedder's thread count: quiet and beside a CPU hog, one question and batches
 python -m bench report   rewrite docs/benchmarks.md from the saved results
 python -m bench all      locomo, sanity, conflicts, scale and starts, then the report
 """
@@ -44,6 +45,7 @@ from .sanity import run_sanity
 from .scale import ScaleConfig, run_scale
 from .starts import StartsConfig, run_starts
 from .synth import locomo_questions, locomo_sentences
+from .threads import ThreadsConfig, run_threads
 from .variants import VARIANTS
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -284,6 +286,28 @@ def peers(
     result = anyio.run(lambda: run_peers(config, sentences, asked, progress=_say))
     typer.echo(json.dumps(result, indent=2))
     _save("peers", result)
+    write_report()
+
+
+@app.command()
+def threads(
+    counts: Annotated[str, typer.Option(help="Intra-op thread counts, comma-separated.")] = "1,2,4",
+    questions: Annotated[int, typer.Option(help="Single-question encodes per row and condition.")] = 80,
+    queries: Annotated[int, typer.Option(help="Whole queries per row and condition.")] = 80,
+    memories: Annotated[int, typer.Option(help="Size of the query corpus.")] = 3_000,
+    data: Annotated[Path, typer.Option(help="locomo10.json: words and questions.")] = LOCOMO,
+) -> None:
+    """The embedder's threads: ONNX and torch at several counts, quiet and beside a CPU hog; whole queries."""
+    config = ThreadsConfig(
+        counts=tuple(int(n) for n in counts.split(",")),
+        questions=questions,
+        queries=queries,
+        memories=memories,
+    )
+    sentences, asked = locomo_sentences(data), locomo_questions(data)
+    result = anyio.run(lambda: run_threads(config, sentences, asked, progress=_say))
+    typer.echo(json.dumps(result, indent=2))
+    _save("threads", result)
     write_report()
 
 

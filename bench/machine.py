@@ -41,6 +41,15 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def _engine_sqlite() -> str | None:
+    """The SQLite of pysqlite3 when installed: the engine runs on it when it is new enough (3.42+)."""
+    try:
+        import pysqlite3.dbapi2 as dbapi2  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    return str(dbapi2.sqlite_version)
+
+
 def machine_facts() -> dict[str, Any]:
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     return {
@@ -53,6 +62,7 @@ def machine_facts() -> dict[str, Any]:
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        "sqlite_pysqlite3": _engine_sqlite(),
         "versions": {
             p: _version(p) for p in ("torch", "sentence-transformers", "onnxruntime", "faiss-cpu", "numpy")
         },

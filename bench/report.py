@@ -11,6 +11,7 @@ from .conflicts import section as conflicts_section
 from .peers import section as peers_section
 from .scale_report import scale_section
 from .starts import section as starts_section
+from .threads import section as threads_section
 
 __all__ = ["DOCS", "RESULTS", "render", "write_report"]
 
@@ -38,11 +39,14 @@ def _f(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def _machine(facts: dict[str, Any]) -> str:
+def machine_line(facts: dict[str, Any]) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in facts.get("versions", {}).items())
+    sqlite = f"SQLite {facts['sqlite']}"
+    if facts.get("sqlite_pysqlite3"):  # results written before 2026-12-01 14:10 lack it
+        sqlite += f" (pysqlite3: SQLite {facts['sqlite_pysqlite3']})"
     return (
         f"*Measured {facts['date']} with `{facts['command']}` on {facts['cpu']}, {facts['cores']} cores, "
-        f"{facts['memory_gib']} GiB, {facts['os']}, Python {facts['python']}, SQLite {facts['sqlite']}, "
+        f"{facts['memory_gib']} GiB, {facts['os']}, Python {facts['python']}, {sqlite}, "
         f"{versions}; 1-minute load average at the end of the run: {facts['load_average_1m']} "
         f"(the machine is shared).*"
     )
@@ -119,7 +123,7 @@ def _locomo(result: dict[str, Any] | None) -> list[str]:
             out.append(
                 f"| {name} | {_f(m['R@5'])} | {_f(m['R@10'])} | {_f(m['nDCG@10'])} | {_f(m['MRR@10'])} |"
             )
-    out += ["", _machine(result["machine"]), ""]
+    out += ["", machine_line(result["machine"]), ""]
     return out
 
 
@@ -158,7 +162,7 @@ def _sanity(result: dict[str, Any] | None) -> list[str]:
         for name, runs in result["ablations"].items():
             f, k = runs["team_facts"]["all"], runs["teamkb"]["all"]
             out.append(f"| {name} | {_f(f['R@1'], 2)} | {_f(f['R@3'], 2)} | {_f(k['nDCG@10'])} |")
-    out += ["", _machine(result["machine"]), ""]
+    out += ["", machine_line(result["machine"]), ""]
     return out
 
 
@@ -190,12 +194,12 @@ def _beir_saved() -> list[str]:
         ]
         for mode, groups in result["modes"].items():
             out.append(f"| {mode} | {_f(groups['all']['nDCG@10'])} | {_f(groups['all']['R@10'])} |")
-        out += ["", _machine(result["machine"]), ""]
+        out += ["", machine_line(result["machine"]), ""]
     return out
 
 
 def _scale(result: dict[str, Any] | None) -> list[str]:
-    return scale_section(result, _machine(result["machine"]) if result else None)
+    return scale_section(result, machine_line(result["machine"]) if result else None)
 
 
 HEADER = """# Benchmarks
@@ -215,6 +219,7 @@ python -m bench concurrency         # 50 concurrent REST clients against a real 
 python -m bench conflicts           # the conflict finder on the labelled pairs, per category
 python -m bench deletes             # delete latency at 100k: FTS5 secure-delete vs the 'optimize' fallback
 python -m bench peers               # plain ChromaDB beside teamlore: same model, corpus, questions (.[bench])
+python -m bench threads             # embedder threads: quiet and beside a CPU hog, one question and batches
 python -m bench starts              # `teamlore serve` start to ready at 100k; the first open of 1M
 python -m bench report              # rewrite this page from bench/results/*.json
 ```
@@ -294,13 +299,16 @@ def cli_section(result: dict[str, Any] | None) -> list[str]:
     lines = [
         "## Cold command line",
         "",
-        _machine(result["machine"]),
+        machine_line(result["machine"]),
         "",
         f"Each command in a fresh process, median of {result['rounds']} rounds interleaved with the "
         '`python -c "import torch"` reference, so the ratios hold while the machine is shared. '
         f"`teamlore model prepare` (the one-time ONNX export) took {result['model_prepare_s']:.1f} s. "
         "`get` and `stats` load no model; what they still pay is Python, pydantic, SQLAlchemy and "
-        "(stats) FAISS.",
+        "(stats) FAISS. A cold query loads the model in a thread while the core is imported and the "
+        "database opened, and no longer imports reflection, the quality report or httpx (with its CLI's "
+        "click and pygments); the same interleaved comparison before and after that change (6 rounds, "
+        "2026-12-01 13:35 UTC, exclusive run): 1.10 s before, 0.94 s after, `import torch` 1.06 s.",
         "",
         "| command | median | ratio to `import torch` | target | |",
         "| --- | --- | --- | --- | --- |",
@@ -344,7 +352,7 @@ def deletes_section(result: dict[str, Any] | None) -> list[str]:
     return [
         "## Deletes",
         "",
-        _machine(result["machine"]),
+        machine_line(result["machine"]),
         "",
         f"{result['deletes']} deletes through `MemoryCore.delete` on copies of one "
         f"{result['memories']:,}-memory corpus, alternating between the two paths so both meet the "
@@ -364,19 +372,23 @@ def deletes_section(result: dict[str, Any] | None) -> list[str]:
 
 
 def _conflicts(result: dict[str, Any] | None) -> list[str]:
-    return conflicts_section(result, _machine(result["machine"]) if result else None)
+    return conflicts_section(result, machine_line(result["machine"]) if result else None)
 
 
 def _concurrency(result: dict[str, Any] | None) -> list[str]:
-    return concurrency_section(result, _machine(result["machine"]) if result else None)
+    return concurrency_section(result, machine_line(result["machine"]) if result else None)
 
 
 def _starts(result: dict[str, Any] | None) -> list[str]:
-    return starts_section(result, _machine(result["machine"]) if result else None)
+    return starts_section(result, machine_line(result["machine"]) if result else None)
 
 
 def _peers(result: dict[str, Any] | None) -> list[str]:
-    return peers_section(result, _machine(result["machine"]) if result else None)
+    return peers_section(result, machine_line(result["machine"]) if result else None)
+
+
+def _threads(result: dict[str, Any] | None) -> list[str]:
+    return threads_section(result, machine_line(result["machine"]) if result else None)
 
 
 def render() -> str:
@@ -392,6 +404,7 @@ def render() -> str:
         *_concurrency(_load("concurrency")),
         *deletes_section(_load("deletes")),
         *_peers(_load("peers")),
+        *_threads(_load("threads")),
         *_starts(_load("starts")),
     ]
     return "\n".join(parts).rstrip() + "\n"

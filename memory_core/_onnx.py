@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -141,10 +142,25 @@ def _max_tokens(model_path: Path) -> int:
 
 
 class OnnxEmbedder:
-    """all-MiniLM-L6-v2 in an ONNX Runtime session; the same vectors as sentence-transformers."""
+    """all-MiniLM-L6-v2 in an ONNX Runtime session; the same vectors as sentence-transformers.
+
+    Every model call runs on one thread (intra-op threads = 1), and a batch of many texts is cut into
+    chunks that up to `threads` calls run at once (one session is safe to run from several threads; it
+    releases the GIL). Measured (`python -m bench threads`, docs/benchmarks.md): a question is as fast
+    on one thread as on two, and two intra-op threads beside a busy second process wait at every
+    operator for the one that shares a core with it, which is the tail #16 is about; parallel calls
+    take the chunks from one queue, so a call slowed by the other process simply takes fewer of them.
+    """
 
     def __init__(
-        self, model_path: Path, cache_dir: Path, model_id: str, *, batch_size: int = 32, threads: int = 0
+        self,
+        model_path: Path,
+        cache_dir: Path,
+        model_id: str,
+        *,
+        batch_size: int = 32,
+        threads: int = 0,
+        intra_op_threads: int = 1,
     ) -> None:
         try:
             import onnxruntime as ort
@@ -156,10 +172,9 @@ class OnnxEmbedder:
             ) from exc
         graph = export_model(model_path, cache_dir)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads if threads > 0 else default_threads()
+        options.intra_op_num_threads = intra_op_threads  # 1 unless the bench compares others
         options.inter_op_num_threads = 1
-        # Spinning threads burn the cores another process (or SQLite) needs between calls; measured
-        # as a tail under load (docs/benchmarks.md).
+        # No worker threads to spin, and none waiting on each other: see the class docstring.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
@@ -169,13 +184,15 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(max_length=_max_tokens(model_path))
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._model_id = model_id
-        self._dim = int(self._session.get_outputs()[0].shape[-1] or 0) or self._probe_dim()
         self._batch_size = batch_size
+        self._parallel = threads if threads > 0 else default_threads()
+        self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._dim = int(self._session.get_outputs()[0].shape[-1] or 0) or self._probe_dim()
         self.graph_path = graph
 
     def _probe_dim(self) -> int:
-        return int(self._run(["x"]).shape[1])
+        return int(self._run(self._feeds(["x"])).shape[1])
 
     @property
     def model_id(self) -> str:
@@ -185,29 +202,52 @@ class OnnxEmbedder:
     def dim(self) -> int:
         return self._dim
 
-    def _run(self, texts: list[str]) -> Vectors:
+    @property
+    def parallel(self) -> int:
+        """How many model calls a big batch runs at once."""
+        return self._parallel
+
+    def _feeds(self, texts: list[str]) -> dict[str, npt.NDArray[np.int64]]:
         encoded = self._tokenizer.encode_batch(texts)
-        feeds = {
+        return {
             "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
         }
+
+    def _run(self, feeds: dict[str, npt.NDArray[np.int64]]) -> Vectors:
         (vectors,) = self._session.run(None, feeds)
         return np.asarray(vectors, dtype=np.float32)
+
+    def _chunk_size(self, count: int) -> int:
+        """Up to batch_size texts a call; with several calls at once, small enough that each takes
+        about two chunks (a call slowed by another process then leaves its second to the others)."""
+        if self._parallel == 1:
+            return self._batch_size
+        return max(1, min(self._batch_size, -(-count // (2 * self._parallel))))
 
     def embed(self, texts: list[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
         with self._lock:
-            # Sorted by length, so each batch pads to texts of about its own size.
+            # Sorted by length, so each chunk pads to texts of about its own size.
             order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            size = self._chunk_size(len(texts))
+            chunks = [order[start : start + size] for start in range(0, len(order), size)]
+            feeds = [self._feeds([texts[i] for i in chunk]) for chunk in chunks]
             out = np.empty((len(texts), self._dim), dtype=np.float32)
-            for start in range(0, len(order), self._batch_size):
-                chunk = order[start : start + self._batch_size]
-                out[chunk] = self._run([texts[i] for i in chunk])
+            if len(chunks) == 1 or self._parallel == 1:
+                for chunk, feed in zip(chunks, feeds, strict=True):
+                    out[chunk] = self._run(feed)
+            else:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self._parallel, thread_name_prefix="teamlore-onnx")
+                # map() hands the chunks out in order as workers free up: the shared queue.
+                for chunk, vectors in zip(chunks, self._pool.map(self._run, feeds), strict=True):
+                    out[chunk] = vectors
         return np.ascontiguousarray(out)
 
 
 def default_threads() -> int:
-    """One intra-op thread per core, at most 4 (more only adds synchronisation for a 6-layer model)."""
+    """Model calls a big batch runs at once when the setting says 0: one per core, at most 4."""
     return max(1, min(4, os.cpu_count() or 1))

@@ -202,7 +202,13 @@ class CoreOptions(BaseModel):
         "Any other model always runs on torch.",
     )
     embedding_threads: int = Field(
-        0, ge=0, le=64, description="Threads ONNX Runtime uses per call (0: one per core, at most 4)."
+        0,
+        ge=0,
+        le=64,
+        description="ONNX runtime: how many model calls a batch of many texts (import, bulk store, "
+        "concurrent queries) runs at once, each call on one thread; one question always takes one "
+        "thread, which keeps queries fast beside other busy processes (0: one per core, at most 4; "
+        "measured by `python -m bench threads`).",
     )
     model_cache_dir: Path | None = Field(
         None,

