@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import anyio
+
 from memory_core import MemoryCore, check_tenant
 
 from .caller import Caller
@@ -20,10 +22,15 @@ async def run_stdio(core: MemoryCore, tenant: str, *, settings: McpSettings | No
 
     The local user acts as an admin of `tenant`: whoever can start this process can open the
     database anyway. While serving, the SDK points file descriptor 1 at stderr, so a stray print
-    cannot corrupt the protocol.
+    cannot corrupt the protocol. The core's background work (query log, index catch-up, snapshots) runs
+    beside the session, as in `teamlore serve`, so no tool call waits for it.
     """
     check_tenant(tenant)
     server = build_server(core, local_caller=Caller.local(tenant), settings=settings)
     logger.info("serving MCP over stdio for tenant %s", tenant)
-    await server.run_stdio_async()
+    async with anyio.create_task_group() as tg:
+        if not core.background_running:
+            tg.start_soon(core.run_background)
+        await server.run_stdio_async()
+        tg.cancel_scope.cancel()  # the client is gone: stop the background work (it flushes first)
     logger.info("MCP stdio client disconnected")

@@ -10,7 +10,8 @@ import anyio
 import pytest
 from mcp import Client
 
-from mcp_server import TOOL_NAMES
+from mcp_server import TOOL_NAMES, stdio
+from memory_core import MemoryCore
 
 from .conftest import REPO, error_of, stdio_parameters, structured
 
@@ -104,3 +105,21 @@ def _base_env() -> dict[str, str]:
     from mcp.client.stdio import get_default_environment
 
     return get_default_environment()
+
+
+async def test_background_work_runs_beside_a_stdio_session(
+    core: MemoryCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+
+    class Session:
+        async def run_stdio_async(self) -> None:
+            await anyio.sleep(0.05)  # the background task has started by now
+            seen.append(core.background_running)
+            await core.query("default", "anything")  # a call while it runs: its log is written by it
+
+    monkeypatch.setattr(stdio, "build_server", lambda *args, **kwargs: Session())
+    with anyio.fail_after(10):
+        await stdio.run_stdio(core, "default")
+    assert seen == [True]
+    assert not core.background_running  # stopped with the session
