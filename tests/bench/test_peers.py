@@ -9,7 +9,16 @@ import pytest
 from typer.testing import CliRunner
 
 import bench.__main__ as bench_main
-from bench.peers import TARGET_RATIO, PeersConfig, chroma_available, corpus, run_peers, section, spread
+from bench.peers import (
+    TARGET_RATIO,
+    PeersConfig,
+    chroma_available,
+    corpus,
+    orders,
+    run_peers,
+    section,
+    spread,
+)
 from bench.synth import fallback_sentences
 from memory_core.testing import team_facts
 
@@ -46,6 +55,16 @@ def test_the_corpus_is_every_turn_once_then_synthetic_texts() -> None:
 def test_questions_are_spread_over_the_whole_list() -> None:
     assert spread([str(i) for i in range(10)], 5) == ["0", "2", "4", "6", "8"]
     assert spread(["a", "b"], 5) == ["a", "b"]
+
+
+def test_every_system_is_asked_once_per_question_after_every_other_one() -> None:
+    systems = ["teamlore", "chroma", "encode (onnx)", "encode (torch)"]
+    asked = orders(systems, 200)
+    assert asked == orders(systems, 200)  # the same order every run
+    assert all(sorted(order) == sorted(systems) for order in asked)
+    before_teamlore = {order[order.index("teamlore") - 1] for order in asked if order[0] != "teamlore"}
+    assert before_teamlore == set(systems) - {"teamlore"}  # not always after the same one, as a rotation was
+    assert sum(order[0] == "teamlore" for order in asked) in range(30, 71)
 
 
 def test_without_chromadb_the_command_says_so_and_writes_nothing(
