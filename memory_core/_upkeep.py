@@ -1,11 +1,11 @@
 """The core's background work: query log, read counts, index catch-up and snapshots, off callers' paths.
 
 `MemoryCore.run_background()` runs `Upkeep.run` for as long as a server lives (`teamlore serve` starts
-it in its task group, MCP over stdio beside its session). Every `TICK_SECONDS` it applies what other processes committed (so a query
-rarely finds changes to read), writes the query log when it is due and an index snapshot when enough
-changes piled up. A caller never waits for any of it: `after_call` only wakes the task when work is
-due. A core without the task running (a CLI command, a script using the library) does the due work
-at the end of the call instead, as before, and all of it when it closes.
+it in its task group, MCP over stdio beside its session). Every `TICK_SECONDS` it applies what other
+processes committed (so a query rarely finds changes to read), writes the query log when it is due
+and an index snapshot when enough changes piled up. A caller never waits for any of it: `after_call`
+only wakes the task when work is due. A core without the task running (a CLI command, a script using
+the library) does the due work at the end of the call instead, as before, and all of it when it closes.
 """
 
 from __future__ import annotations
