@@ -25,9 +25,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -41,7 +38,8 @@ import httpx
 from memory_core import ApiKeys, CoreSettings, Embedder, MemoryCore, QueryTrace, Scope, load_embedder
 
 from .cache import DEFAULT_CACHE_DIR, CachedEmbedder
-from .scale import TENANT, build_corpus, free_port, ms_figures, percentile
+from .scale import TENANT, build_corpus, ms_figures, percentile
+from .served import serving
 
 __all__ = ["ConcurrencyConfig", "run_concurrency", "section"]
 
@@ -88,44 +86,16 @@ def _threads(pid: int) -> int:
 @contextlib.contextmanager
 def _server(data_dir: Path, config: ConcurrencyConfig, models: Path, timeout: float = 180.0) -> Any:
     """`teamlore serve --only web` on 127.0.0.1; yields (base URL, process, seconds to ready)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEAMLORE_")}
-    env.update(
-        TEAMLORE_DATA_DIR=str(data_dir),
-        TEAMLORE_CORE__EMBEDDING_MODEL=config.model,
-        TEAMLORE_CORE__MODEL_CACHE_DIR=str(models),
-        TEAMLORE_API__RATE_LIMIT_PER_MINUTE="1000000",
-        TEAMLORE_API__BURST="100000",
-        TEAMLORE_LOGGING__LEVEL="WARNING",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-    )
-    script = Path(sys.executable).with_name("teamlore")
-    argv = [str(script)] if script.is_file() else [sys.executable, "-m", "teamlore.cli"]
-    argv += ["serve", "--only", "web", "--host", "127.0.0.1", "--port", str(port)]
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as cwd, tempfile.TemporaryFile() as log:  # no stray .env is read
-        started = time.perf_counter()
-        process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
-        try:
-            ready: float | None = None
-            while time.perf_counter() - started < timeout and process.poll() is None:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        ready = time.perf_counter() - started
-                        break
-                time.sleep(0.1)
-            if ready is None:
-                log.seek(0)
-                raise RuntimeError("teamlore serve never became ready:\n" + log.read().decode()[-3000:])
-            yield base, process, ready
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    settings = {
+        "TEAMLORE_DATA_DIR": str(data_dir),
+        "TEAMLORE_CORE__EMBEDDING_MODEL": config.model,
+        "TEAMLORE_CORE__MODEL_CACHE_DIR": str(models),
+        "TEAMLORE_API__RATE_LIMIT_PER_MINUTE": "1000000",
+        "TEAMLORE_API__BURST": "100000",
+        "TEAMLORE_LOGGING__LEVEL": "WARNING",
+    }
+    with serving(settings, timeout=timeout, poll=0.1, stop_timeout=60) as served:
+        yield served.base, served.process, served.ready_s
 
 
 @dataclass

@@ -28,14 +28,9 @@ and what is not:
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -44,7 +39,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 
 from memory_core import (
@@ -59,6 +53,7 @@ from memory_core import (
 )
 
 from .cache import DEFAULT_CACHE_DIR, CachedEmbedder
+from .served import NeverReady, serving
 
 __all__ = [
     "ScaleConfig",
@@ -422,57 +417,16 @@ def _hnsw_recall(core: MemoryCore, query_vectors: np.ndarray, k: int = 10) -> di
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve_start(data_dir: Path, progress: Progress, timeout: float = 180.0) -> dict[str, Any]:
     """`teamlore serve --only web` on a data directory: seconds to a 200 from /readyz, and its memory."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEAMLORE_")}
-    env.update(TEAMLORE_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    command = [
-        str(Path(sys.executable).with_name("teamlore")),
-        "serve",
-        "--only",
-        "web",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    with tempfile.TemporaryDirectory() as cwd:  # no stray .env is read
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        ready_after: float | None = None
-        try:
-            while time.perf_counter() - started < timeout and process.poll() is None:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                        ready_after = time.perf_counter() - started
-                        break
-                time.sleep(0.05)
-            rss, peak = _rss_mb(process.pid) if process.poll() is None else (0.0, 0.0)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                _out, err = process.communicate(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                _out, err = process.communicate()
-    if ready_after is None:
-        progress("serve never became ready: " + err.decode(errors="replace")[-2000:])
-    else:
-        progress(f"serve ready after {ready_after:.2f}s, {rss:.0f} MiB resident")
-    return {
-        "start_to_ready_s": None if ready_after is None else round(ready_after, 2),
-        "rss_mb": rss,
-        "peak_rss_mb": peak,
-    }
+    try:
+        with serving({"TEAMLORE_DATA_DIR": str(data_dir)}, timeout=timeout, stop_timeout=60) as served:
+            rss, peak = _rss_mb(served.process.pid) if served.process.poll() is None else (0.0, 0.0)
+    except NeverReady as error:
+        progress(str(error)[-2000:])
+        return {"start_to_ready_s": None, "rss_mb": 0.0, "peak_rss_mb": 0.0}
+    progress(f"serve ready after {served.ready_s:.2f}s, {rss:.0f} MiB resident")
+    return {"start_to_ready_s": round(served.ready_s, 2), "rss_mb": rss, "peak_rss_mb": peak}
 
 
 async def run_scale(

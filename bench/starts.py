@@ -26,14 +26,10 @@ deletes the index directory first, so it really starts from SQL.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -42,14 +38,14 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
 import numpy as np
 
 from memory_core import CoreSettings, Embedder, MemoryCore, load_embedder
 from memory_core.embedding import warm_up
 
 from .cache import DEFAULT_CACHE_DIR, CachedEmbedder
-from .scale import TENANT, build_from_vectors, build_million, derived_vectors, free_port, ms_figures
+from .scale import TENANT, build_from_vectors, build_million, derived_vectors, ms_figures
+from .served import serving
 from .synth import synth_memories
 
 __all__ = ["StartsConfig", "corpus_million", "run_starts", "section", "serve_start"]
@@ -126,42 +122,14 @@ def _rss_mb(pid: int) -> float:
 
 def serve_start(data_dir: Path, models: Path, timeout: float = 180.0) -> dict[str, Any]:
     """`teamlore serve --only web` on a data directory: seconds from Popen to a 200 from /readyz."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEAMLORE_")}
-    env.update(
-        TEAMLORE_DATA_DIR=str(data_dir),
-        TEAMLORE_CORE__MODEL_CACHE_DIR=str(models),
-        TEAMLORE_LOGGING__LEVEL="WARNING",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-    )
-    script = Path(sys.executable).with_name("teamlore")
-    argv = [str(script)] if script.is_file() else [sys.executable, "-m", "teamlore.cli"]
-    argv += ["serve", "--only", "web", "--host", "127.0.0.1", "--port", str(port)]
-    with tempfile.TemporaryDirectory() as cwd, tempfile.TemporaryFile() as log:  # no stray .env is read
-        started = time.perf_counter()
-        process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
-        ready: float | None = None
-        rss = 0.0
-        try:
-            while time.perf_counter() - started < timeout and process.poll() is None:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                        ready = time.perf_counter() - started
-                        break
-                time.sleep(0.02)
-            if ready is None:
-                log.seek(0)
-                raise RuntimeError("teamlore serve never became ready:\n" + log.read().decode()[-3000:])
-            rss = _rss_mb(process.pid)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-    return {"ready_s": round(ready, 2), "rss_mb": rss}
+    settings = {
+        "TEAMLORE_DATA_DIR": str(data_dir),
+        "TEAMLORE_CORE__MODEL_CACHE_DIR": str(models),
+        "TEAMLORE_LOGGING__LEVEL": "WARNING",
+    }
+    with serving(settings, timeout=timeout, poll=0.02) as served:
+        rss = _rss_mb(served.process.pid)
+    return {"ready_s": round(served.ready_s, 2), "rss_mb": rss}
 
 
 def _serve_rounds(config: StartsConfig, corpus: Path, models: Path, progress: Progress) -> dict[str, Any]:
