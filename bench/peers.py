@@ -102,9 +102,8 @@ def orders(systems: list[str], n: int, seed: int = 16) -> list[list[str]]:
     """The order the systems are asked in, for each of n questions: shuffled, the same every run.
 
     Not a fixed rotation: with one, each system nearly always runs right after the same other one, and
-    after a PyTorch call its idle threads keep spinning for a while and slow whatever runs next on
-    this 2-core machine (measured: teamlore's query p50 10.4 ms alone, 11.8 ms right after a torch
-    encode), so the rotation charged that to one system."""
+    what ran before slows the next call (measured: teamlore's query p50 10.4 ms alone, 11.8 ms right
+    after a PyTorch encode), so a rotation charges one system's neighbour to it."""
     chooser = random.Random(seed)
     return [chooser.sample(systems, len(systems)) for _ in range(n)]
 
@@ -328,20 +327,30 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
             f"Beyond the bare ONNX encode of the same run (p50): {', '.join(beyond)}. That difference is the "
             'whole gap like for like; "Speed, cost and scale" shows where teamlore\'s part goes, stage by '
             "stage (its figure is a query's time less the core's own embedding stage, this one less the "
-            "bare encode: the micro-batcher's hand-off, ~0.3 ms, counts here and not there).",
+            "bare encode: the micro-batcher's hand-off, ~0.6 ms in this loop, counts here and not there).",
             "",
-            "Why an earlier run (14:06 UTC, 13.3 ms against Chroma's 12.8 ms) spent 7.6 ms beside the "
-            "encode where `bench scale` measures 3.8 ms, measured with `QueryTrace` on the same 10,000 "
-            "memories and 200 questions: not the core. limit 10 instead of 5 costs 0.07 ms (rows), the "
-            "query log written on the caller's path (no background task) 0.1–0.3 ms at p50 and ~2 ms at "
-            "p99, Chroma's threads in the process ~0.5 ms; the real turns cost more in the keyword search "
-            "(1.6 ms) and FAISS (1.2–1.4 ms) than scale's synthetic corpus (1.2 and 0.9 ms). The big part "
-            "was the order: the questions went round in a fixed rotation, so teamlore ran right after "
-            "the PyTorch encode four times in five, and PyTorch's idle threads keep spinning after a "
-            "call on this 2-core machine: teamlore's p50 was 9.6–10.4 ms on its own and 11.8 ms right "
-            "after a torch encode (its embedding stage 4.9 → 6.2 ms), while the bare ONNX encode never "
-            "ran after one. The order is now shuffled per question (the same seed every run) and the "
-            "core runs its background task as `teamlore serve` does (that run's load average: 2.6).",
+            "Why teamlore spends ~7 ms beside the encode here where `bench scale` measures 3.8 ms at 10k "
+            "(measured 14:23–14:29 UTC with `QueryTrace` inside this same loop, 10,000 memories, 200 "
+            "questions, under the shared lock): no one stage and no extra cost in the core. Every stage is "
+            "slower in this loop than in scale's or in a loop of teamlore alone: p50 question embedding "
+            "6.3 ms (scale 3.7; the bare ONNX encode here 5.7, ~0.6 ms of it the micro-batcher's "
+            "hand-off, which scale's figure leaves out and this one counts), keyword search 2.1 ms "
+            "(1.2), FAISS 1.4 ms (0.9), candidate facts 0.8, ranking and rows 0.5, the rest (query "
+            "log, transactions) ~1 ms. Asked alone, in the same process on the same 10,000 memories, "
+            "teamlore's query p50 is 9.6–10.4 ms (embedding 4.9, keyword 1.6, FAISS 1.0–1.2 ms), the "
+            "bare ONNX encode 4.6 ms; with one Chroma query between teamlore's it is 10.7 ms, with one "
+            "PyTorch encode between them 11.8 ms, with all four systems between them (this loop) "
+            "12.6–12.7 ms. Ruled out by measurement: limit 10 instead of 5 (0.07 ms), the query log "
+            "written on the caller's path without the background task (0.1–0.3 ms at p50, ~2 ms at "
+            "p99), Chroma's own threads (0.3 s of CPU in a 9.8 s loop), PyTorch's spinning idle "
+            "threads (with `OMP_WAIT_POLICY=PASSIVE` teamlore's p50 stayed at 13.0 ms). What is left is "
+            "the other systems' work between two of teamlore's queries (two PyTorch models, the ONNX "
+            "model, Chroma's index) slowing all of teamlore's stages alike, the encode included: not "
+            "pinned down further, and nothing a user running teamlore alone pays. The bench now "
+            "shuffles the order per question (a fixed rotation had teamlore right after the PyTorch "
+            "encode four times in five) and runs the core's background task as `teamlore serve` "
+            "does; the 14:06 UTC run (rotation, no background task) had 13.3 ms against Chroma's "
+            "12.8 ms.",
             "",
         ]
         if beyond
