@@ -7,6 +7,7 @@ quality figures are the same with or without the cache. Timing benchmarks never 
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -17,9 +18,14 @@ from memory_core import Embedder
 
 from ._types import Vectors
 
-__all__ = ["DEFAULT_CACHE_DIR", "CachedEmbedder"]
+__all__ = ["DEFAULT_CACHE_DIR", "CachedEmbedder", "model_cache_dir"]
 
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent / ".cache"
+
+
+def model_cache_dir(chosen: Path | None = None) -> Path:
+    """A bench run's ONNX export: in `chosen`, else TEAMLORE_CORE__MODEL_CACHE_DIR, else the cache."""
+    return chosen or Path(os.environ.get("TEAMLORE_CORE__MODEL_CACHE_DIR") or DEFAULT_CACHE_DIR / "models")
 
 
 class CachedEmbedder:

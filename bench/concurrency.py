@@ -37,7 +37,7 @@ import httpx
 
 from memory_core import ApiKeys, CoreSettings, Embedder, MemoryCore, QueryTrace, Scope, load_embedder
 
-from .cache import DEFAULT_CACHE_DIR, CachedEmbedder
+from .cache import DEFAULT_CACHE_DIR, CachedEmbedder, model_cache_dir
 from .scale import TENANT, build_corpus, ms_figures, percentile
 from .served import serving
 
@@ -219,9 +219,7 @@ async def run_concurrency(
 ) -> dict[str, Any]:
     from .synth import synth_texts
 
-    models = config.model_cache_dir or Path(
-        os.environ.get("TEAMLORE_CORE__MODEL_CACHE_DIR") or DEFAULT_CACHE_DIR / "models"
-    )
+    models = model_cache_dir(config.model_cache_dir)
     model = load_embedder(config.model, cache_dir=models)
     asked = [questions[i % len(questions)] for i in range(config.clients * config.queries)]
     alone = [questions[-1 - i % len(questions)] for i in range(10 + 2 * config.reference_queries)]

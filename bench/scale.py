@@ -488,19 +488,8 @@ async def run_scale(
     out["build_seconds"] = round(built, 1)
     big_dir = config.million_dir or config.work_dir / f"derived-{config.million}"
     if config.million:
-        big = synth_memories(config.million, sentences, seed=1)
-        out["million_build_seconds"] = round(
-            build_direct(
-                big_dir,
-                model.model_id,
-                model.dim,
-                [text for text, _ in big],
-                derived_vectors(turn_vectors, [pair for _, pair in big]),
-                progress,
-            ),
-            1,
-        )
-        del big
+        built_million = build_million(big_dir, model, sentences, turn_vectors, config.million, progress)
+        out["million_build_seconds"] = round(built_million, 1)
     if config.prepare:
         for directory in [*sizes.values(), data_dir, *([big_dir] if config.million else [])]:
             started = time.perf_counter()

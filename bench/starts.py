@@ -43,7 +43,7 @@ import numpy as np
 from memory_core import CoreSettings, Embedder, MemoryCore, load_embedder
 from memory_core.embedding import warm_up
 
-from .cache import DEFAULT_CACHE_DIR, CachedEmbedder
+from .cache import DEFAULT_CACHE_DIR, CachedEmbedder, model_cache_dir
 from .scale import TENANT, build_from_vectors, build_million, derived_vectors, ms_figures
 from .served import serving
 from .synth import synth_memories
@@ -288,9 +288,7 @@ async def run_starts(
     questions: Sequence[str],
     progress: Progress = lambda _m: None,
 ) -> dict[str, Any]:
-    models = config.model_cache_dir or Path(
-        os.environ.get("TEAMLORE_CORE__MODEL_CACHE_DIR") or DEFAULT_CACHE_DIR / "models"
-    )
+    models = model_cache_dir(config.model_cache_dir)
     out: dict[str, Any] = {
         "config": {
             "memories": config.memories,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import ModuleType
@@ -110,8 +110,3 @@ class SqliteReads:
             for conn in self._all:
                 conn.close()
             self._all.clear()
-
-
-def rows_as_dicts(cursor: Any, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in rows]

@@ -1,10 +1,14 @@
-"""The machine line of every benchmark section names the SQLite the engine runs on."""
+"""What every benchmark section shares: the machine line (with the engine's SQLite), the model cache."""
 
 from __future__ import annotations
 
 import importlib.util
 import sqlite3
+from pathlib import Path
 
+import pytest
+
+from bench.cache import DEFAULT_CACHE_DIR, model_cache_dir
 from bench.machine import machine_facts
 from bench.report import machine_line
 
@@ -22,3 +26,13 @@ def test_machine_line_names_both_sqlites_when_pysqlite3_is_there() -> None:
     # Results written before the field existed still render.
     old = {k: v for k, v in facts.items() if k != "sqlite_pysqlite3"}
     assert f"SQLite {sqlite3.sqlite_version}, " in machine_line(old)
+
+
+def test_model_cache_dir_prefers_the_choice_then_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TEAMLORE_CORE__MODEL_CACHE_DIR", raising=False)
+    assert model_cache_dir() == DEFAULT_CACHE_DIR / "models"
+    monkeypatch.setenv("TEAMLORE_CORE__MODEL_CACHE_DIR", str(tmp_path / "env"))
+    assert model_cache_dir() == tmp_path / "env"
+    assert model_cache_dir(tmp_path / "chosen") == tmp_path / "chosen"
