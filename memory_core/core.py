@@ -43,7 +43,7 @@ from ._store import MemoryWriter
 from ._transfer import export_records, import_records, reindex_all
 from ._upkeep import Upkeep
 from .config import CoreSettings
-from .embedding import Embedder, MicroBatcher, load_embedder, warm_up
+from .embedding import Embedder, MicroBatcher, embedder_for, warm_up
 from .errors import ConfigurationError, InvalidInput, ModelMismatch, TooLarge
 from .tenancy import check_tenant
 from .types import (
@@ -135,15 +135,7 @@ class MemoryCore:
         if database_file is not None and database_file.parent.is_dir():
             files.create_private_file(database_file)  # 0600, and so its -wal and -shm
         if embedder is None:
-            embedder = await anyio.to_thread.run_sync(
-                lambda: load_embedder(
-                    settings.embedding_model,
-                    batch_size=settings.embedding_batch_size,
-                    runtime=settings.embedding_runtime,
-                    cache_dir=settings.model_dir,
-                    threads=settings.embedding_threads,
-                )
-            )
+            embedder = await anyio.to_thread.run_sync(embedder_for, settings)
         db = Database(settings.resolved_database_url)
         keyword = keyword_index_for(db.dialect, secure_delete=db.fts_secure_delete)
         try:

