@@ -42,10 +42,10 @@ from typing import Any, Literal
 
 import anyio
 
-from memory_core import CoreSettings, Embedder, MemoryCore, MemoryDraft, Source, load_embedder
+from memory_core import CoreSettings, Embedder, MemoryCore, MemoryDraft, QueryTrace, Source, load_embedder
 from memory_core.embedding import TEST_MODEL
 
-from .scale import ms_figures
+from .scale import ms_figures, stage_figures
 from .synth import synth_texts
 
 __all__ = ["TARGET_RATIO", "PeersConfig", "chroma_available", "orders", "run_peers", "section"]
@@ -227,8 +227,12 @@ async def run_peers(
                 ingest[f"chroma ({name})"] = _rate(collection.count(), time.perf_counter() - started)
                 collections[f"chroma ({name})"] = collection
 
+            traces: list[QueryTrace] = []
+
             async def ask_teamlore(question: str) -> int:
-                return len(await core.query(TENANT, question, limit=10))
+                trace = QueryTrace()  # a few dict writes a query: where teamlore's time goes in this loop
+                traces.append(trace)
+                return len(await core.query(TENANT, question, limit=10, trace=trace))
 
             systems: dict[str, Callable[[str], Awaitable[int]]] = {"teamlore": ask_teamlore}
             for name, collection in collections.items():
@@ -246,6 +250,7 @@ async def run_peers(
             for question in asked[: config.warm_up]:
                 for ask in systems.values():
                     await ask(question)
+            traces.clear()  # the warm-up's
             progress(f"peers: {len(asked)} questions, each asked of {', '.join(systems)}")
             times: dict[str, list[float]] = {name: [] for name in systems}
             hits: dict[str, int] = dict.fromkeys(systems, 0)
@@ -273,6 +278,7 @@ async def run_peers(
         },
         "ingest": ingest,
         "query": figures,
+        "teamlore_stages": stage_figures(list(zip(times["teamlore"], traces, strict=True))),
         "hits_per_question": {name: round(n / max(1, len(asked)), 2) for name, n in hits.items()},
         "ratio_p50": ratios,
         "ratio_p99": {
@@ -322,40 +328,33 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
         for name in ("teamlore", "chroma (same embedder)"):
             if name in q:
                 beyond.append(f"{name} {q[name]['p50_ms'] - encode['p50_ms']:.1f} ms")
+    stages: dict[str, float] = result.get("teamlore_stages") or {}
+    stage_rows = [f"| {label} | {ms} |" for label, ms in stages.items()]
     reading = (
         [
             f"Beyond the bare ONNX encode of the same run (p50): {', '.join(beyond)}. That difference is the "
-            'whole gap like for like; "Speed, cost and scale" shows where teamlore\'s part goes, stage by '
-            "stage (its figure is a query's time less the core's own embedding stage, this one less the "
-            "bare encode: the micro-batcher's hand-off, ~0.6 ms in this loop, counts here and not there).",
-            "",
-            "Why teamlore spends ~7 ms beside the encode here where `bench scale` measures 3.8 ms at 10k "
-            "(measured 14:23–14:29 UTC with `QueryTrace` inside this same loop, 10,000 memories, 200 "
-            "questions, under the shared lock): no one stage and no extra cost in the core. Every stage is "
-            "slower in this loop than in scale's or in a loop of teamlore alone: p50 question embedding "
-            "6.3 ms (scale 3.7; the bare ONNX encode here 5.7, ~0.6 ms of it the micro-batcher's "
-            "hand-off, which scale's figure leaves out and this one counts), keyword search 2.1 ms "
-            "(1.2), FAISS 1.4 ms (0.9), candidate facts 0.8, ranking and rows 0.5, the rest (query "
-            "log, transactions) ~1 ms. Asked alone, in the same process on the same 10,000 memories, "
-            "teamlore's query p50 is 9.6–10.4 ms (embedding 4.9, keyword 1.6, FAISS 1.0–1.2 ms), the "
-            "bare ONNX encode 4.6 ms; with one Chroma query between teamlore's it is 10.7 ms, with one "
-            "PyTorch encode between them 11.8 ms, with all four systems between them (this loop) "
-            "12.6–12.7 ms. Ruled out by measurement: limit 10 instead of 5 (0.07 ms), the query log "
-            "written on the caller's path without the background task (0.1–0.3 ms at p50, ~2 ms at "
-            "p99), Chroma's own threads (0.3 s of CPU in a 9.8 s loop), PyTorch's spinning idle "
-            "threads (with `OMP_WAIT_POLICY=PASSIVE` teamlore's p50 stayed at 13.0 ms). What is left is "
-            "the other systems' work between two of teamlore's queries (two PyTorch models, the ONNX "
-            "model, Chroma's index) slowing all of teamlore's stages alike, the encode included: not "
-            "pinned down further, and nothing a user running teamlore alone pays. The bench now "
-            "shuffles the order per question (a fixed rotation had teamlore right after the PyTorch "
-            "encode four times in five) and runs the core's background task as `teamlore serve` "
-            "does; the 14:06 UTC run (rotation, no background task) had 13.3 ms against Chroma's "
-            "12.8 ms.",
+            'whole gap like for like; "Speed, cost and scale" has the same stages measured without the '
+            "other systems between two queries (its figure is a query's time less the core's own embedding "
+            "stage, this one less the bare encode: the worker-thread hop to the model counts here and not "
+            "there).",
             "",
         ]
         if beyond
         else []
     )
+    if stage_rows:
+        reading += [
+            "Where teamlore's query time goes in this same loop (p50 of each stage over the timed questions, "
+            "as the core's public `QueryTrace` reports them; a stage marked *beside the embedding* ran "
+            "in a worker thread while the question was being embedded, and the rest is the whole query "
+            "less the stages on its critical path):",
+            "",
+            "| stage | p50 ms |",
+            "| --- | --- |",
+            *stage_rows,
+            "",
+        ]
+    reading += [PEERS_READING, ""]
     return [
         "## Beside plain ChromaDB",
         "",
@@ -388,3 +387,19 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
         "",
         *reading,
     ]
+
+
+PEERS_READING = (
+    "Why every stage is slower here than in `bench scale` (measured 14:23–14:29 UTC, on the code of that "
+    "time, with `QueryTrace` inside this loop): no one stage and no extra cost in the core. Asked alone, "
+    "in the same process on the same 10,000 memories, teamlore's query p50 was 9.6–10.4 ms and the bare "
+    "ONNX encode 4.6 ms; with one Chroma query between teamlore's 10.7 ms, with one PyTorch encode "
+    "between them 11.8 ms, with all four systems between them (this loop) 12.6–12.7 ms. Ruled out then "
+    "by measurement: limit 10 instead of 5 (0.07 ms), the query log on the caller's path (the loop runs "
+    "the background task, as `teamlore serve` does), Chroma's own threads (0.3 s of CPU in a 9.8 s loop), "
+    "PyTorch's spinning idle threads (`OMP_WAIT_POLICY=PASSIVE` changed nothing). What is left is the other "
+    "systems' work between two of teamlore's queries (two PyTorch models, the ONNX model, Chroma's index) "
+    "slowing all of teamlore's stages alike, the encode included: nothing a user running teamlore alone "
+    "pays. The order of the systems is shuffled per question (a fixed rotation had put teamlore right "
+    "after the PyTorch encode four times in five)."
+)

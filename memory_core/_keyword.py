@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ._schema import memory_table
-from ._sqlite_reads import placeholders
+from ._search import CandidateFacts
+from ._sqlite_reads import FACTS_SQL, fact_row, placeholders
 from .errors import ConfigurationError
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -199,13 +200,31 @@ class SqliteKeywordIndex:
         return await conn.run_sync(run)
 
     def search_raw(
-        self, cursor: Any, terms: list[str], where_sql: str, params: list[Any], limit: int
+        self,
+        cursor: Any,
+        terms: list[str],
+        where_sql: str,
+        params: list[Any],
+        limit: int,
+        *,
+        facts: dict[int, CandidateFacts] | None = None,
     ) -> KeywordHits:
-        """`search` on a DB-API cursor (memory_core/_sqlite_reads.py); `where_sql` filters memory rows."""
+        """`search` on a DB-API cursor (memory_core/_sqlite_reads.py); `where_sql` filters memory rows.
+
+        `facts`, when given, receives the ranking facts of the matches that pass the filters: the filter
+        check reads their rows anyway, and ranking needs them next (a superset of the hits' facts).
+        """
 
         def visible(ids: list[int]) -> set[int]:
-            sql = f"SELECT id FROM memory WHERE id IN ({placeholders(len(ids))}) AND {where_sql}"
-            return {int(row[0]) for row in cursor.execute(sql, (*ids, *params))}
+            if facts is None:
+                sql = f"SELECT id FROM memory WHERE id IN ({placeholders(len(ids))}) AND {where_sql}"
+                return {int(row[0]) for row in cursor.execute(sql, (*ids, *params))}
+            shown = set()
+            sql = FACTS_SQL.format(ids=placeholders(len(ids)), where=where_sql)
+            for row in cursor.execute(sql, (*ids, *params)):
+                facts[row[0]] = fact_row(row)
+                shown.add(int(row[0]))
+            return shown
 
         return self.ranked(
             lambda sql, args: list(cursor.execute(sql, args).fetchall()), visible, terms, limit

@@ -36,13 +36,16 @@ from .types import Importance, ScoreBreakdown
 __all__ = [
     "Candidate",
     "CandidateFacts",
+    "Ranked",
     "RankingFacts",
+    "above_floor",
     "apply_context",
     "apply_dates",
     "boosts",
     "breakdown",
     "final_score",
     "fuse",
+    "rank",
 ]
 
 _IMPORTANCE_SHARE = {
@@ -245,3 +248,32 @@ def breakdown(candidate: Candidate, importance: float, recency: float) -> ScoreB
         recency_boost=round(recency, 6),
         final=final,
     )
+
+
+Ranked = tuple[float, Candidate, float, float]
+"""A ranked candidate: its final score, the candidate, its importance and recency boosts."""
+
+
+def above_floor(hits: list[tuple[int, float]], settings: SearchSettings) -> list[tuple[int, float]]:
+    """The vector hits at or above `min_similarity`."""
+    # Unrelated texts still have *a* nearest neighbour; a floor keeps them out of the fusion.
+    return [(m, sim) for m, sim in hits if sim >= settings.min_similarity]
+
+
+def rank(
+    candidates: list[Candidate],
+    facts: Mapping[int, CandidateFacts],
+    now: datetime,
+    settings: SearchSettings,
+    limit: int,
+) -> list[Ranked]:
+    """The best `limit` candidates with facts, by final score (importance and recency boosts applied)."""
+    ranked = []
+    for candidate in candidates:
+        fact = facts.get(candidate.memory_id)
+        if fact is None:
+            continue
+        importance, recency = boosts(fact, now, settings)
+        ranked.append((final_score(candidate, importance, recency), candidate, importance, recency))
+    ranked.sort(key=lambda r: (-r[0], r[1].memory_id))
+    return ranked[:limit]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import ModuleType
@@ -22,9 +22,18 @@ from typing import Any
 
 import anyio
 
-from .types import QueryFilters
+from ._search import CandidateFacts
+from .types import Importance, QueryFilters
 
-__all__ = ["SqliteReads", "db_text_time", "parse_db_time", "placeholders", "visible_sql"]
+__all__ = [
+    "FACTS_SQL",
+    "SqliteReads",
+    "db_text_time",
+    "fact_row",
+    "parse_db_time",
+    "placeholders",
+    "visible_sql",
+]
 
 # Queries reading at once (each on its own connection): more only queue for the same two cores, and
 # the async engine's writes and catch-ups need a turn too.
@@ -41,6 +50,17 @@ def db_text_time(value: datetime) -> str:
 
 def parse_db_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+# The columns of `_search.CandidateFacts` (`_rows.FACT_COLUMNS`) of the listed ids that pass `{where}`.
+FACTS_SQL = "SELECT id, created_at, importance, author, author_id FROM memory WHERE id IN ({ids}) AND {where}"
+
+
+def fact_row(row: Sequence[Any]) -> CandidateFacts:
+    """A row of `FACTS_SQL` (id first) as the ranking facts of its memory."""
+    written = parse_db_time(row[1])
+    assert written is not None  # a NOT NULL column
+    return CandidateFacts(written, Importance(row[2]), row[3], row[4])
 
 
 def placeholders(n: int) -> str:

@@ -292,8 +292,15 @@ class MicroBatcher:
         self._running = False
         self._limiter = anyio.CapacityLimiter(1)
 
+    @property
+    def busy(self) -> bool:
+        """A model call runs (a batch, or a bulk `embed_many`) or requests wait: a new one would wait too."""
+        return self._running or bool(self._queue) or self._limiter.borrowed_tokens > 0
+
     async def embed_one(self, text: str) -> Vectors:
         """The vector of one text, shape (dim,)."""
+        if not self.busy:
+            return await self._embed_alone(text)
         pending = _Pending(text)
         self._queue.append(pending)
         try:
@@ -311,6 +318,20 @@ class MicroBatcher:
             raise pending.error
         assert pending.result is not None
         return pending.result
+
+    async def _embed_alone(self, text: str) -> Vectors:
+        """Nothing runs or waits: embed `text` at once, a batch of one without a queue entry or events.
+
+        Requests that arrive meanwhile queue as usual; the oldest runs the next batch when this ends.
+        """
+        self._running = True
+        try:
+            vectors = await anyio.to_thread.run_sync(self._embedder.embed, [text], limiter=self._limiter)
+        finally:
+            self._running = False
+            self._hand_over()
+        vector: Vectors = vectors[0]
+        return vector
 
     async def _run_next(self) -> None:
         """Run one batch from the head of the queue (shielded: it holds others' requests too)."""

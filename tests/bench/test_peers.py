@@ -39,6 +39,7 @@ def test_a_tiny_run_asks_both_and_reports_the_ratio(tmp_path: Path) -> None:
     expected = result["query"]["teamlore"]["p50_ms"] / result["query"]["chroma (same embedder)"]["p50_ms"]
     assert result["ratio_p50"]["chroma (same embedder)"] == pytest.approx(expected, abs=0.01)
     assert result["met"] == (result["ratio_p50"]["chroma (same embedder)"] <= TARGET_RATIO)
+    assert "question embedding" in result["teamlore_stages"]  # teamlore's own stages, same loop
 
 
 def test_the_corpus_is_every_turn_once_then_synthetic_texts() -> None:
@@ -93,6 +94,7 @@ def test_the_section_shows_every_system_and_the_verdict_against_the_reference() 
             "encode (onnx)": figures,
             "encode (torch)": figures,
         },
+        "teamlore_stages": {"question embedding": 5.0, "keyword search (beside the embedding)": 1.5},
         "ratio_p50": {"chroma (sentence-transformers)": 1.25, "chroma (same embedder)": 1.67},
         "ratio_p99": {"chroma (sentence-transformers)": 1.0, "chroma (same embedder)": 1.0},
         "reference": "chroma (sentence-transformers)",
@@ -104,4 +106,5 @@ def test_the_section_shows_every_system_and_the_verdict_against_the_reference() 
     assert "≤ 0.8× | **missed** |" in text and "(like for like)" in text
     assert "bare encode of one question, PyTorch (reference) | 10.0 ms" in text
     assert "500/s" in text
+    assert "| keyword search (beside the embedding) | 1.5 |" in text  # teamlore's stages in the same loop
     assert section(None, None) == []

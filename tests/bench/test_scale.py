@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.scale import BESIDE, ScaleConfig, percentile, run_scale
+from bench.scale import BESIDE, OVERLAPPED, REST, ScaleConfig, percentile, run_scale, stage_figures
 from bench.scale_report import scale_section
 from bench.synth import fallback_sentences, synth_memories, synth_texts
+from memory_core import QueryTrace
 from memory_core.testing import HashingEmbedder, team_facts
 
 
@@ -23,6 +24,23 @@ def test_synthetic_texts_are_unique_and_deterministic() -> None:
 
 def test_percentile() -> None:
     assert percentile([1.0, 2.0, 3.0], 50) == 2.0
+
+
+def test_stage_figures_leave_a_stage_run_beside_the_embedding_out_of_the_rest() -> None:
+    traces = []
+    for whole_ms in (10.0, 11.0, 12.0):
+        trace = QueryTrace()
+        trace.stages = {"question embedding": 0.005, "keyword search": 0.002, "fusion": 0.001}
+        trace.overlapped = {"keyword search"}
+        traces.append((whole_ms / 1000, trace))
+    figures = stage_figures(traces)
+    assert "keyword search" not in figures and figures["keyword search" + OVERLAPPED] == 2.0
+    assert figures["whole query"] == 11.0
+    assert figures[REST] == 5.0  # 11 less the embedding (5) and fusion (1): keyword hid in the embedding
+    assert figures[BESIDE] == 6.0 and 6.9 < figures[BESIDE + " p99"] <= 7.0
+    for _whole, trace in traces:
+        trace.overlapped = set()  # one stage after the other: everything is on the critical path
+    assert stage_figures(traces)[REST] == 3.0
 
 
 @pytest.mark.anyio
@@ -45,9 +63,13 @@ async def test_a_small_scale_run_produces_every_figure(tmp_path: Path) -> None:
     assert result["query_1m"]["n"] == config.queries
     assert result["store"]["n"] == 3
     stages = result["stages_100k"]
-    assert {"question embedding", "keyword search", "vector search (FAISS)", "dates and context"} <= set(
-        stages
-    )
+    # A lone question on SQLite: its keyword search runs beside the embedding, and is labelled so.
+    assert {
+        "question embedding",
+        "keyword search" + OVERLAPPED,
+        "vector search (FAISS)",
+        "dates and context",
+    } <= set(stages)
     assert result["deleted_never_returned"] is True
     assert result["hnsw"]["recall_at_10"] == 1.0  # 1,200 vectors: the exact index
     for size in ("small", "1m"):

@@ -19,9 +19,11 @@ class SlowEmbedder(HashingEmbedder):
     def __init__(self) -> None:
         super().__init__()
         self.calls = 0
+        self.batches: list[list[str]] = []
 
     def embed(self, texts: list[str]) -> Vectors:
         self.calls += 1
+        self.batches.append(list(texts))
         time.sleep(0.02)
         return super().embed(texts)
 
@@ -69,3 +71,40 @@ async def test_a_cancelled_waiter_neither_strands_nor_loses_the_others() -> None
                 await anyio.sleep(0.001)
                 cancelled.cancel_scope.cancel()  # cancelled while queued behind a running batch
     assert sorted(answered) == list(range(30))
+
+
+async def test_a_lone_request_runs_at_once_and_those_arriving_meanwhile_go_in_one_batch_after_it() -> None:
+    """The idle batcher embeds a lone text straight away (no queue); the running call still collects
+    the requests that arrive while it runs into the next batch, and each caller gets its own vector."""
+    embedder = SlowEmbedder()
+    batcher = MicroBatcher(embedder)
+    got: dict[str, Vectors] = {}
+
+    async def ask(text: str) -> None:
+        got[text] = await batcher.embed_one(text)
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as group:
+            group.start_soon(ask, "alone")
+            await anyio.sleep(0.005)  # its model call (20 ms) is running
+            assert batcher.busy
+            for i in range(5):
+                group.start_soon(ask, f"later {i}")
+        assert not batcher.busy
+        got["after"] = await batcher.embed_one("after")
+    assert embedder.batches == [["alone"], [f"later {i}" for i in range(5)], ["after"]]
+    for text, vector in got.items():
+        assert (vector == HashingEmbedder().embed([text])[0]).all()
+
+
+async def test_a_bulk_embedding_makes_the_batcher_busy() -> None:
+    """While `embed_many` holds the model, a query must see the batcher busy (and not hold a database
+    reader while it waits for the model: memory_core/_raw_query.py)."""
+    embedder = SlowEmbedder()
+    batcher = MicroBatcher(embedder)
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as group:
+            group.start_soon(batcher.embed_many, ["a", "b", "c"])
+            await anyio.sleep(0.005)
+            assert batcher.busy
+        assert not batcher.busy

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from memory_core import Hit, Importance, MemoryCore, QueryFilters
+from memory_core.embedding import MicroBatcher
 from memory_core.testing import draft
 
 pytestmark = pytest.mark.anyio
@@ -16,7 +17,11 @@ def _plain(hits: list[Hit]) -> list[tuple[int, float, str]]:
     return [(h.memory.id, h.score, h.memory.model_dump_json()) for h in hits]
 
 
-async def test_raw_reads_rank_exactly_as_the_async_engine(core: MemoryCore) -> None:
+async def test_raw_reads_rank_exactly_as_the_async_engine(
+    core: MemoryCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both raw paths (keyword search overlapping the embedding, and after it while the model is busy)
+    give exactly the async engine's hits."""
     if core.database.sqlite_reads is None:
         pytest.skip("SQLite file databases only")
     now = datetime.now(UTC)
@@ -48,6 +53,14 @@ async def test_raw_reads_rank_exactly_as_the_async_engine(core: MemoryCore) -> N
         for f in filter_sets
         for mode in ("hybrid", "keyword", "vector")
     ]
+    with monkeypatch.context() as patched:
+        patched.setattr(MicroBatcher, "busy", property(lambda _self: True))  # no overlap
+        raw_after_embedding = [
+            await core.query("default", q, filters=f, limit=10, mode=mode, record=False)
+            for q in questions
+            for f in filter_sets
+            for mode in ("hybrid", "keyword", "vector")
+        ]
     reads, core.database.sqlite_reads = core.database.sqlite_reads, None  # the async engine's path
     try:
         engine = [
@@ -59,6 +72,7 @@ async def test_raw_reads_rank_exactly_as_the_async_engine(core: MemoryCore) -> N
     finally:
         core.database.sqlite_reads = reads
     assert [_plain(h) for h in raw] == [_plain(h) for h in engine]
+    assert [_plain(h) for h in raw_after_embedding] == [_plain(h) for h in engine]
     assert any(len(h) > 2 for h in raw)  # the comparison is not between empty lists
     texts = {h.memory.text for hits in raw[:3] for h in hits}
     assert "temporary VPN code 4711" not in texts and "another team's VPN notes" not in texts
