@@ -32,6 +32,7 @@ from ._rows import chunks, load_memories_raw
 from ._search import CandidateFacts, Ranked, above_floor, fuse, rank
 from ._sqlite_reads import FACTS_SQL, SqliteReads, fact_row, placeholders, visible_sql
 from ._trace import QueryTrace
+from ._when import question_windows
 from .config import SearchSettings
 from .embedding import MicroBatcher
 from .types import Memory, QueryFilters
@@ -176,6 +177,7 @@ def _read(
                 keyword = keyword_index.search_raw(
                     cursor, query_terms(q.text), where_sql, params, q.proposals, facts=facts
                 )
+        windows = question_windows(q.text, q.now)  # needs no vector either
         found = vector_hits()  # may wait for the question's vector (see the module docstring)
         with q.stage("fusion"):
             candidates = fuse(found, keyword.hits, q.search, keyword.full_match)
@@ -189,7 +191,7 @@ def _read(
             wanted = {c.memory_id for c in candidates}
             facts = {i: f for i, f in facts.items() if i in wanted}
         with q.stage("dates and context"):
-            candidates = refine_raw(cursor, q.tenant, q.text, q.now, candidates, facts, q.search)
+            candidates = refine_raw(cursor, q.tenant, q.text, q.now, candidates, facts, q.search, windows)
         with q.stage("ranking and rows"):
             ranked = rank(candidates, facts, q.now, q.search, q.limit)
             memories = load_memories_raw(cursor, [r[1].memory_id for r in ranked])

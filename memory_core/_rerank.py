@@ -83,9 +83,10 @@ def refine_raw(
     candidates: list[Candidate],
     memories: Mapping[int, RankingFacts],
     settings: SearchSettings,
+    windows: Sequence[tuple[datetime, datetime]] | None = None,
 ) -> list[Candidate]:
-    """`refine` on a DB-API cursor (memory_core/_sqlite_reads.py)."""
-    visible, lenders = _dated(question, now, candidates, memories, settings)
+    """`refine` on a DB-API cursor (memory_core/_sqlite_reads.py); `windows`: the question's, if known."""
+    visible, lenders = _dated(question, now, candidates, memories, settings, windows)
     if not lenders:
         return visible
     return apply_context(visible, memories, neighbours_raw(cursor, tenant, lenders), settings)
@@ -97,10 +98,12 @@ def _dated(
     candidates: list[Candidate],
     memories: Mapping[int, RankingFacts],
     settings: SearchSettings,
+    windows: Sequence[tuple[datetime, datetime]] | None = None,
 ) -> tuple[list[Candidate], list[int]]:
     """The visible candidates re-ranked by the question's dates, and the ids that may lend context."""
     visible = [c for c in candidates if c.memory_id in memories]
-    windows = question_windows(question, now)
+    if windows is None:
+        windows = question_windows(question, now)
     if windows:
         visible = apply_dates(visible, {i: m.created_at for i, m in memories.items()}, windows, settings)
     if settings.context_weight > 0 and visible:

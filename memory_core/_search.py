@@ -24,6 +24,7 @@ docs/benchmarks.md has the measurements behind every default (LoCoMo, BEIR-layou
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -267,13 +268,33 @@ def rank(
     settings: SearchSettings,
     limit: int,
 ) -> list[Ranked]:
-    """The best `limit` candidates with facts, by final score (importance and recency boosts applied)."""
-    ranked = []
+    """The best `limit` candidates with facts, by final score (importance and recency boosts applied).
+
+    A candidate whose score could not reach the `limit`-th best final score so far even with the
+    largest boosts is skipped unscored: the boosts are bounded and never negative factors (settings
+    keep each in 0..0.5, and the importance share is at least -0.5), so its final score is at most
+    `ranking_score * (1 + importance_boost) * (1 + recency_boost)`, computed in the same order and
+    rounded alike, and a strictly lower bound cannot tie its way in. The result is exactly the full
+    ranking's best `limit`; most of the ~200 candidates of a hybrid query are skipped this way.
+    """
+    most_importance = 1.0 + settings.importance_boost
+    most_recency = 1.0 + settings.recency_boost
+    ranked: list[Ranked] = []
+    best: list[float] = []  # a min-heap of the `limit` best final scores so far
     for candidate in candidates:
+        if len(best) >= limit:
+            score = candidate.ranking_score
+            if score >= 0 and round(score * most_importance * most_recency, 6) < best[0]:
+                continue
         fact = facts.get(candidate.memory_id)
         if fact is None:
             continue
         importance, recency = boosts(fact, now, settings)
-        ranked.append((final_score(candidate, importance, recency), candidate, importance, recency))
+        final = final_score(candidate, importance, recency)
+        ranked.append((final, candidate, importance, recency))
+        if len(best) < limit:
+            heapq.heappush(best, final)
+        elif final > best[0]:
+            heapq.heapreplace(best, final)
     ranked.sort(key=lambda r: (-r[0], r[1].memory_id))
     return ranked[:limit]

@@ -56,11 +56,14 @@ def parse_db_time(value: str | None) -> datetime | None:
 FACTS_SQL = "SELECT id, created_at, importance, author, author_id FROM memory WHERE id IN ({ids}) AND {where}"
 
 
+_IMPORTANCE = {i.value: i for i in Importance}  # a dict lookup: Importance(value) costs ~5x as much
+
+
 def fact_row(row: Sequence[Any]) -> CandidateFacts:
     """A row of `FACTS_SQL` (id first) as the ranking facts of its memory."""
     written = parse_db_time(row[1])
     assert written is not None  # a NOT NULL column
-    return CandidateFacts(written, Importance(row[2]), row[3], row[4])
+    return CandidateFacts(written, _IMPORTANCE[row[2]], row[3], row[4])
 
 
 def placeholders(n: int) -> str:

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from memory_core import MemoryCore, SearchSettings
-from memory_core._search import Candidate, apply_context, apply_dates, fuse
+import memory_core._search as search_module
+from memory_core import Importance, MemoryCore, SearchSettings
+from memory_core._search import (
+    Candidate,
+    CandidateFacts,
+    Ranked,
+    apply_context,
+    apply_dates,
+    boosts,
+    final_score,
+    fuse,
+    rank,
+)
 from memory_core.testing import draft
 
 pytestmark = pytest.mark.anyio
@@ -189,3 +202,61 @@ async def test_neighbours_are_the_turns_stored_right_before_and_after_in_the_sam
         assert await neighbours(conn, "other", [first]) == {}  # not a memory of that tenant
         assert await neighbours(conn, "default", []) == {}
     assert found == {first: [second], second: [first, third], third: [second]}
+
+
+def _rank_every_candidate(
+    candidates: list[Candidate], facts: dict[int, CandidateFacts], now: datetime, limit: int
+) -> list[Ranked]:
+    """The ranking `rank` must equal: every candidate scored, then the best `limit`."""
+    ranked = []
+    for c in candidates:
+        if c.memory_id in facts:
+            importance, recency = boosts(facts[c.memory_id], now, DEFAULTS)
+            ranked.append((final_score(c, importance, recency), c, importance, recency))
+    ranked.sort(key=lambda r: (-r[0], r[1].memory_id))
+    return ranked[:limit]
+
+
+def test_rank_skips_hopeless_candidates_yet_returns_exactly_the_full_ranking(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`rank` leaves out candidates whose bound cannot reach the best few; with ties, old and new
+    memories, every importance and missing facts, its answer must be the full ranking's."""
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    chooser = random.Random(16)
+    scored = 0
+
+    def counted(*args: Any) -> tuple[float, float]:
+        nonlocal scored
+        scored += 1
+        return boosts(*args)
+
+    offered = 0
+    for _round in range(300):
+        n = chooser.randint(1, 250)
+        scores = [round(chooser.random(), chooser.choice([1, 2, 6])) for _ in range(n)]
+        candidates = [
+            Candidate(i, fused=s, date_boost=chooser.choice([0.0, 0.0, 0.2])) for i, s in enumerate(scores)
+        ]
+        candidates.sort(key=lambda c: (-c.ranking_score, c.memory_id))
+        facts = {
+            c.memory_id: CandidateFacts(
+                now - timedelta(days=chooser.choice([0, 1, 30, 400, 4000])),
+                chooser.choice(list(Importance)),
+                None,
+                None,
+            )
+            for c in candidates
+            if chooser.random() > 0.1
+        }
+        limit = chooser.choice([1, 5, 10, 100])
+        expected = _rank_every_candidate(candidates, facts, now, limit)
+        with monkeypatch.context() as patched:
+            patched.setattr(search_module, "boosts", counted)
+            got = rank(candidates, facts, now, DEFAULTS, limit)
+        offered += len(candidates)
+        assert got == expected
+        # also when the candidates come in no particular order
+        shuffled = chooser.sample(candidates, len(candidates))
+        assert rank(shuffled, facts, now, DEFAULTS, limit) == expected
+    assert scored < offered / 2  # most candidates were never scored
