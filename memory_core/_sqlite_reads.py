@@ -71,8 +71,12 @@ def placeholders(n: int) -> str:
 
 
 def visible_sql(tenant: str, filters: QueryFilters, now: datetime) -> tuple[str, list[Any]]:
-    """The SQL of `_query.conditions` for filters that do not narrow (tenant, expiry, superseded)."""
-    sql = ["tenant = ?"]
+    """The SQL of `_query.conditions` for filters that do not narrow (tenant, expiry, superseded), to
+    filter an explicit list of memory ids."""
+    # Every use filters a list of ids (`id IN (...) AND <this>`): the unary + keeps SQLite's planner on
+    # the primary key instead of ix_memory_tenant (tenant, rowid), a second B-tree walked per id
+    # (100 cold lookups at 10k: 0.13 against 0.18 ms).
+    sql = ["+tenant = ?"]
     params: list[Any] = [tenant]
     if not filters.include_expired:
         sql.append("(expires_at IS NULL OR expires_at > ?)")
