@@ -66,15 +66,26 @@ class _VectorHandoff:
     """The question's vector, passed from the event loop to the read thread that waits for it."""
 
     def __init__(self) -> None:
+        self._started = threading.Event()
         self._ready = threading.Event()
         self._vector: Vectors | None = None
+
+    def model_started(self) -> None:
+        self._started.set()
 
     def put(self, vector: Vectors) -> None:
         self._vector = vector
         self._ready.set()
 
     def abandon(self) -> None:
+        self._started.set()
         self._ready.set()  # the vector stays None: the waiting thread gives up
+
+    def wait_for_the_model(self) -> None:
+        """Until the model call has begun (or the query gave up): the reader then takes the other core."""
+        self._started.wait()
+        if self._ready.is_set() and self._vector is None:
+            raise _Abandoned
 
     def wait(self) -> Vectors:
         self._ready.wait()
@@ -137,7 +148,13 @@ async def _overlapped(
         try:
             found.append(
                 await anyio.to_thread.run_sync(
-                    _read, reads, keyword_index, q, _searcher(tenant_index, handoff, q), limiter=reads.limiter
+                    _read_beside,
+                    reads,
+                    keyword_index,
+                    q,
+                    handoff,
+                    _searcher(tenant_index, handoff, q),
+                    limiter=reads.limiter,
                 )
             )
         except _Abandoned:
@@ -149,7 +166,7 @@ async def _overlapped(
         group.start_soon(read)
         try:
             with q.stage("question embedding"):
-                handoff.put(await batcher.embed_one(q.text))
+                handoff.put(await batcher.embed_one(q.text, started=handoff.model_started))
         except Exception as exc:
             failed.insert(0, exc)  # the embedding's error is the cause; the reader only gave up
         finally:
@@ -159,6 +176,18 @@ async def _overlapped(
     if q.trace is not None:
         q.trace.overlapped.add("keyword search")
     return found[0]
+
+
+def _read_beside(
+    reads: SqliteReads,
+    keyword_index: SqliteKeywordIndex,
+    q: RawQuery,
+    handoff: _VectorHandoff,
+    vector_hits: Callable[[], list[tuple[int, float]]],
+) -> tuple[list[Ranked], dict[int, Memory]]:
+    """`_read` once the model call it runs beside has begun."""
+    handoff.wait_for_the_model()
+    return _read(reads, keyword_index, q, vector_hits)
 
 
 def _read(

@@ -265,10 +265,11 @@ def embedder_for(settings: CoreSettings) -> Embedder:
 
 
 class _Pending:
-    __slots__ = ("done", "error", "result", "text", "wake")
+    __slots__ = ("done", "error", "result", "started", "text", "wake")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, started: Callable[[], None] | None) -> None:
         self.text = text
+        self.started = started
         self.done = anyio.Event()
         self.wake = anyio.Event()  # set when done, or when this waiter is to run the next batch
         self.result: Vectors | None = None
@@ -297,11 +298,18 @@ class MicroBatcher:
         """A model call runs (a batch, or a bulk `embed_many`) or requests wait: a new one would wait too."""
         return self._running or bool(self._queue) or self._limiter.borrowed_tokens > 0
 
-    async def embed_one(self, text: str) -> Vectors:
-        """The vector of one text, shape (dim,)."""
+    async def embed_one(self, text: str, *, started: Callable[[], None] | None = None) -> Vectors:
+        """The vector of one text, shape (dim,).
+
+        `started`, if given, is called in the model's worker thread right before the model call that
+        embeds `text` begins: a thread meant to run beside the model can wait for it, so that it does
+        not hold the GIL while the model's thread is still trying to start (measured: a reader started
+        at the same moment often ran its whole keyword search before the model began). It must be
+        quick and thread-safe.
+        """
         if not self.busy:
-            return await self._embed_alone(text)
-        pending = _Pending(text)
+            return await self._embed_alone(text, started)
+        pending = _Pending(text, started)
         self._queue.append(pending)
         try:
             while not pending.done.is_set():
@@ -319,19 +327,28 @@ class MicroBatcher:
         assert pending.result is not None
         return pending.result
 
-    async def _embed_alone(self, text: str) -> Vectors:
+    async def _embed_alone(self, text: str, started: Callable[[], None] | None) -> Vectors:
         """Nothing runs or waits: embed `text` at once, a batch of one without a queue entry or events.
 
         Requests that arrive meanwhile queue as usual; the oldest runs the next batch when this ends.
         """
         self._running = True
         try:
-            vectors = await anyio.to_thread.run_sync(self._embedder.embed, [text], limiter=self._limiter)
+            vectors = await anyio.to_thread.run_sync(
+                self._model_call, [text], [started], limiter=self._limiter
+            )
         finally:
             self._running = False
             self._hand_over()
         vector: Vectors = vectors[0]
         return vector
+
+    def _model_call(self, texts: list[str], started: list[Callable[[], None] | None]) -> Vectors:
+        """The model call of one batch (blocking: a worker thread), telling each `started` first."""
+        for tell in started:
+            if tell is not None:
+                tell()
+        return self._embedder.embed(texts)
 
     async def _run_next(self) -> None:
         """Run one batch from the head of the queue (shielded: it holds others' requests too)."""
@@ -355,7 +372,7 @@ class MicroBatcher:
     async def _run(self, batch: list[_Pending]) -> None:
         try:
             vectors = await anyio.to_thread.run_sync(
-                self._embedder.embed, [p.text for p in batch], limiter=self._limiter
+                self._model_call, [p.text for p in batch], [p.started for p in batch], limiter=self._limiter
             )
         except BaseException as exc:  # handed to every waiter, re-raised there
             for p in batch:
