@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from ._upkeep import Upkeep
 from .config import CoreSettings
 from .embedding import Embedder, MicroBatcher, embedder_for, warm_up
 from .errors import ConfigurationError, InvalidInput, ModelMismatch, TooLarge
+from .keys import KeyCache
 from .tenancy import check_tenant
 from .types import (
     Actor,
@@ -101,6 +102,9 @@ class MemoryCore:
         self._failures = IngestFailures(db, settings)
         self._writer = MemoryWriter(settings, db, keyword, self._batcher, embedder.model_id, self._index)
         self._upkeep = Upkeep(self._log, self._index, self.snapshot)
+        self.key_cache = KeyCache(db)
+        """API keys this process checked lately, shared by every `ApiKeys(core)` (memory_core/keys.py)."""
+        self._upkeep.add(self.key_cache.write_last_used)
         self._closed = False
 
     # --- life cycle --------------------------------------------------------------------------------
@@ -226,10 +230,6 @@ class MemoryCore:
     def background_running(self) -> bool:
         """True while `run_background` runs (the core's own modules then leave bookkeeping to it)."""
         return self._upkeep.running
-
-    def add_upkeep(self, work: Callable[[], Awaitable[object]]) -> None:
-        """Have `run_background` also run `work` every half second (for the core's own modules: keys)."""
-        self._upkeep.add(work)
 
     # --- index: catch up, snapshot -----------------------------------------------------------------
 

@@ -9,8 +9,6 @@ import logging
 import re
 import secrets
 import time
-import weakref
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -111,21 +109,39 @@ _MAX_CACHED_KEYS = 10_000
 _clock = time.monotonic  # what the key cache's ages are measured with (tests move it)
 
 
-@dataclass
-class _KeyCache:
-    """The keys this process checked lately, by the SHA-256 of their secret, shared by every `ApiKeys`
-    on one database (REST, MCP over HTTP, the web UI): a revoke through any of them evicts at once."""
+class KeyCache:
+    """The keys this process checked lately, by the SHA-256 of their secret, and their last uses not
+    written yet. One per `MemoryCore` (`core.key_cache`), shared by every `ApiKeys` on it (REST, MCP over
+    HTTP, the web UI): a revoke through any of them evicts at once. The core's background task writes
+    the last uses (`write_last_used`)."""
 
-    checked: dict[str, tuple[ApiKeyInfo, float]] = field(default_factory=dict)
-    used: dict[int, datetime] = field(default_factory=dict)  # the last use known here, by key id
-    unwritten: dict[int, datetime] = field(default_factory=dict)  # last uses the database lacks
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.checked: dict[str, tuple[ApiKeyInfo, float]] = {}
+        self.used: dict[int, datetime] = {}  # the last use known here, by key id
+        self.unwritten: dict[int, datetime] = {}  # last uses the database lacks
 
     def forget(self, key_id: int) -> None:
         for digest in [d for d, (info, _at) in self.checked.items() if info.id == key_id]:
             del self.checked[digest]
 
-
-_CACHES: weakref.WeakKeyDictionary[Database, _KeyCache] = weakref.WeakKeyDictionary()
+    async def write_last_used(self) -> None:
+        """Write the keys' last uses that wait (every half second while a server runs)."""
+        pending, self.unwritten = self.unwritten, {}
+        if not pending:
+            return
+        try:
+            async with self._db.write() as conn:
+                await conn.execute(
+                    sa.update(api_key_table)
+                    .where(api_key_table.c.id == sa.bindparam("key_id"))
+                    .values(last_used_at=sa.bindparam("used_at")),
+                    [{"key_id": k, "used_at": to_db_time(at)} for k, at in pending.items()],
+                )
+        except Unavailable:
+            # Bookkeeping only: a busy database must not turn a valid key away; tried again later.
+            logger.warning("could not record the use of %d API key(s)", len(pending))
+            self.unwritten = {**pending, **self.unwritten}
 
 
 class ApiKeys:
@@ -139,11 +155,7 @@ class ApiKeys:
         self._db = core.database
         self._core = core
         self._ttl = core.settings.key_cache_seconds
-        cache = _CACHES.get(core.database)
-        if cache is None:  # the first ApiKeys on this database: its background task writes last uses
-            cache = _CACHES[core.database] = _KeyCache()
-            core.add_upkeep(self.write_last_used)
-        self._cache = cache
+        self._cache = core.key_cache
 
     async def create(self, tenant: str, scope: Scope | str, name: str = "") -> tuple[str, ApiKeyInfo]:
         """Make a key for `tenant` with `scope`. Returns (the secret, shown only now; its info).
@@ -232,7 +244,7 @@ class ApiKeys:
 
         A use of the key through `authenticate` in this process counts, even before its background
         write; in another process, once written (within half a second while it serves)."""
-        await self.write_last_used()
+        await self._cache.write_last_used()
         if key_id in self._cache.used:
             return False
         async with self._db.write() as conn:
@@ -335,23 +347,4 @@ class ApiKeys:
             return
         self._cache.used[info.id] = self._cache.unwritten[info.id] = now
         if not self._core.background_running:
-            await self.write_last_used()
-
-    async def write_last_used(self) -> None:
-        """Write the keys' last uses that wait (the core's background task calls it, every
-        half second while a server runs)."""
-        pending, self._cache.unwritten = self._cache.unwritten, {}
-        if not pending:
-            return
-        try:
-            async with self._db.write() as conn:
-                await conn.execute(
-                    sa.update(api_key_table)
-                    .where(api_key_table.c.id == sa.bindparam("key_id"))
-                    .values(last_used_at=sa.bindparam("used_at")),
-                    [{"key_id": k, "used_at": to_db_time(at)} for k, at in pending.items()],
-                )
-        except Unavailable:
-            # Bookkeeping only: a busy database must not turn a valid key away; tried again later.
-            logger.warning("could not record the use of %d API key(s)", len(pending))
-            self._cache.unwritten = {**pending, **self._cache.unwritten}
+            await self._cache.write_last_used()
