@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from . import files
 from ._db import Database, from_db_time, to_db_time, utcnow
 from ._index_sync import IndexSync
+from ._key_cache import KeyCache
 from ._keyword import KeywordIndex, keyword_index_for
 from ._query import QueryTrace, SearchMode, conditions, run_query
 from ._querylog import QueryLog
@@ -45,7 +46,6 @@ from ._upkeep import Upkeep
 from .config import CoreSettings
 from .embedding import Embedder, MicroBatcher, embedder_for, warm_up
 from .errors import ConfigurationError, InvalidInput, ModelMismatch, TooLarge
-from .keys import KeyCache
 from .tenancy import check_tenant
 from .types import (
     Actor,
@@ -102,7 +102,7 @@ class MemoryCore:
         self._failures = IngestFailures(db, settings)
         self._writer = MemoryWriter(settings, db, keyword, self._batcher, embedder.model_id, self._index)
         self._upkeep = Upkeep(self._log, self._index, self.snapshot)
-        self.key_cache = KeyCache(db)
+        self.key_cache: KeyCache[Any] = KeyCache(db)
         """API keys this process checked lately, shared by every `ApiKeys(core)` (memory_core/keys.py)."""
         self._upkeep.add(self.key_cache.write_last_used)
         self._closed = False

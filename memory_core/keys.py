@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import RowMapping
 
-from ._db import Database, from_db_time, revoke_row, to_db_time, utcnow
+from ._db import from_db_time, revoke_row, to_db_time, utcnow
+from ._key_cache import KeyCache
 from ._schema import api_key_table, meta_table
-from .errors import InvalidInput, PermissionDenied, Unavailable, UnknownIdentity
+from .errors import InvalidInput, PermissionDenied, UnknownIdentity
 from .tenancy import check_tenant
 from .types import Actor, Scope
 
@@ -109,41 +110,6 @@ _MAX_CACHED_KEYS = 10_000
 _clock = time.monotonic  # what the key cache's ages are measured with (tests move it)
 
 
-class KeyCache:
-    """The keys this process checked lately, by the SHA-256 of their secret, and their last uses not
-    written yet. One per `MemoryCore` (`core.key_cache`), shared by every `ApiKeys` on it (REST, MCP over
-    HTTP, the web UI): a revoke through any of them evicts at once. The core's background task writes
-    the last uses (`write_last_used`)."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self.checked: dict[str, tuple[ApiKeyInfo, float]] = {}
-        self.used: dict[int, datetime] = {}  # the last use known here, by key id
-        self.unwritten: dict[int, datetime] = {}  # last uses the database lacks
-
-    def forget(self, key_id: int) -> None:
-        for digest in [d for d, (info, _at) in self.checked.items() if info.id == key_id]:
-            del self.checked[digest]
-
-    async def write_last_used(self) -> None:
-        """Write the keys' last uses that wait (every half second while a server runs)."""
-        pending, self.unwritten = self.unwritten, {}
-        if not pending:
-            return
-        try:
-            async with self._db.write() as conn:
-                await conn.execute(
-                    sa.update(api_key_table)
-                    .where(api_key_table.c.id == sa.bindparam("key_id"))
-                    .values(last_used_at=sa.bindparam("used_at")),
-                    [{"key_id": k, "used_at": to_db_time(at)} for k, at in pending.items()],
-                )
-        except Unavailable:
-            # Bookkeeping only: a busy database must not turn a valid key away; tried again later.
-            logger.warning("could not record the use of %d API key(s)", len(pending))
-            self.unwritten = {**pending, **self.unwritten}
-
-
 class ApiKeys:
     """Create, list, revoke and check API keys in the core's database.
 
@@ -155,7 +121,7 @@ class ApiKeys:
         self._db = core.database
         self._core = core
         self._ttl = core.settings.key_cache_seconds
-        self._cache = core.key_cache
+        self._cache: KeyCache[ApiKeyInfo] = core.key_cache
 
     async def create(self, tenant: str, scope: Scope | str, name: str = "") -> tuple[str, ApiKeyInfo]:
         """Make a key for `tenant` with `scope`. Returns (the secret, shown only now; its info).
