@@ -83,6 +83,7 @@ __all__ = [
     "explain",
     "is_decision",
     "is_history",
+    "parse_ahead",
 ]
 
 DEFAULT_TIMELINE_KINDS = ("incident", "status", "standup", "log", "reflection")
@@ -143,7 +144,9 @@ class _Parsed:
     history: bool
 
 
+@functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
+    """A light stem (plural, -ing, -ed, a final e); cached: the same words recur in every text."""
     w = word.casefold().replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
@@ -230,6 +233,10 @@ def _split_clauses(text: str) -> list[tuple[str, bool]]:
     return out
 
 
+_POSSESSIVE = re.compile(r"['’]s$")
+_NEGATION_PHRASE_PATTERNS = tuple((p, re.compile(rf"\b{re.escape(p)}\b")) for p in NEGATION_PHRASES)
+
+
 def _add(clause: _Clause, slot: str, value: object, shown: str) -> None:
     clause.values.setdefault(slot, set()).add(value)
     clause.shown.setdefault(slot, shown.strip())
@@ -238,17 +245,23 @@ def _add(clause: _Clause, slot: str, value: object, shown: str) -> None:
 def _parse_clause(raw: str, reason: bool) -> _Clause:
     clause = _Clause(text=raw, reason=reason)
     text = raw
-    spans: list[tuple[int, int]] = []
-
-    def mask(m: re.Match[str]) -> str:
-        spans.append(m.span())
-        return " " * (m.end() - m.start())
 
     def each(pattern: re.Pattern[str], handle: object) -> None:
+        # Handle each match, then blank it out so later patterns do not see it again. One pass: the
+        # matches are those `pattern.sub` would replace (same scan), blanked from their spans.
         nonlocal text
-        for m in list(pattern.finditer(text)):
+        matches = list(pattern.finditer(text))
+        if not matches:
+            return
+        pieces: list[str] = []
+        at = 0
+        for m in matches:
             handle(m)  # type: ignore[operator]
-        text = pattern.sub(mask, text)
+            start, end = m.span()
+            pieces += (text[at:start], " " * (end - start))
+            at = end
+        pieces.append(text[at:])
+        text = "".join(pieces)
 
     each(
         URL,
@@ -373,7 +386,7 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
         text,
     )
     for m in WORD.finditer(text):
-        word = re.sub(r"['’]s$", "", m.group(0))
+        word = _POSSESSIVE.sub("", m.group(0))
         lower = word.casefold().replace("’", "'")
         if lower in DAYS or (lower.endswith("s") and lower[:-1] in DAYS):
             _add(clause, "day", lower.rstrip("s") if lower not in DAYS else lower, word)
@@ -413,8 +426,8 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
         elif word[0].isupper() and lower not in NOT_NAMES:
             clause.initial[stem] = word
     low = raw.casefold()
-    for phrase in NEGATION_PHRASES:
-        found = re.search(rf"\b{re.escape(phrase)}\b", low)
+    for phrase, pattern in _NEGATION_PHRASE_PATTERNS:
+        found = pattern.search(low)
         if found and (not clause.negation or found.start() < clause.negation_at):
             clause.negated = True
             clause.negation, clause.negation_at = phrase, found.start()
@@ -476,6 +489,11 @@ def _parse(statement: Statement, timeline_kinds: tuple[str, ...]) -> _Parsed:
     )
 
 
+def parse_ahead(statement: Statement, timeline_kinds: Iterable[str] = DEFAULT_TIMELINE_KINDS) -> None:
+    """Parse a statement now so that `contradiction` finds it cached (a store does it while it embeds)."""
+    _parse(statement, tuple(timeline_kinds))
+
+
 def _promote(parsed: _Parsed, other: _Parsed) -> _Parsed:
     """A capitalised first word is a name when the other memory uses it as one ("Go is ..." / "in Go")."""
     names = {s for c in other.clauses for s in c.names if s not in c.guessed}
@@ -532,12 +550,16 @@ def _stances(clauses: Sequence[_Clause], decision: bool) -> tuple[dict[str, str]
 
 def _canon(a: set[str], b: set[str]) -> dict[str, str]:
     """Map each stem to a shorter stem of the pair it starts with (`postgres` ~ `postgresql`)."""
-    every = sorted(a | b, key=len)
+    every = a | b
     out: dict[str, str] = {}
-    for word in every:
-        for shorter in every:
-            if 4 <= len(shorter) < len(word) <= len(shorter) + 4 and word.startswith(shorter):
-                out[word] = out.get(shorter, shorter)
+    # Shortest words first, so a shorter stem is mapped before the longer ones that start with it; the
+    # shortest prefix present (at least 4 characters, at most 4 fewer than the word) wins, as comparing
+    # every pair did.
+    for word in sorted(every, key=len):
+        size = len(word)
+        for cut in range(max(4, size - 4), size):
+            if word[:cut] in every:
+                out[word] = out[word[:cut]]
                 break
         else:
             out[word] = word
@@ -557,7 +579,7 @@ def _phrase(text: str, start: int, end: int, stem: str | None = None) -> str:
         for m in WORD.finditer(text, start):
             if m.start() >= end:
                 break
-            if _stem(re.sub(r"['’]s$", "", m.group(0))) == stem:
+            if _stem(_POSSESSIVE.sub("", m.group(0))) == stem:
                 end = m.end()
                 break
     before = list(WORD.finditer(text[:start]))
@@ -716,8 +738,13 @@ def contradiction(
     `similarity` is the cosine of the two texts when known: it only helps when they share one word.
     """
     kinds = tuple(timeline_kinds)
-    a, b = _parse(older, kinds), _parse(newer, kinds)
-    if a.history or b.history:
+    # The newer side first (a store compares one new text with many): when it reads as history, no
+    # older text needs parsing.
+    b = _parse(newer, kinds)
+    if b.history:
+        return None
+    a = _parse(older, kinds)
+    if a.history:
         return None
     a, b = _promote(a, b), _promote(b, a)
     tags = a.tags & b.tags
