@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import hygiene
 from ._analysis import store_conflicts
-from ._conflicts import Statement, parse_ahead
 from ._db import Database, to_db_time, utcnow
 from ._index import Vectors
 from ._index_sync import IndexSync
@@ -70,13 +68,6 @@ def _valid_kind(kind: str) -> str:
         return MemoryDraft(text="x", kind=kind).kind
     except ValidationError as exc:
         raise InvalidInput("kind must be a short lower-case word such as note, decision or incident") from exc
-
-
-def _parse_ahead_quietly(statement: Statement, kinds: tuple[str, ...]) -> None:
-    # Only a head start: if parsing fails, the finder parses again after the embedding and fails there,
-    # with the same error a store raised before this overlap existed.
-    with contextlib.suppress(Exception):
-        parse_ahead(statement, kinds)
 
 
 def _check_may_change(row: RowMapping, actor: Actor, verb: str) -> None:
@@ -178,7 +169,7 @@ class MemoryWriter:
                 await self._supersede(tenant, row.draft.supersedes, duplicate.id)
                 duplicate = duplicate.model_copy(update={"memory": await self._memory(tenant, duplicate.id)})
             return duplicate
-        row.vector = await self._embed(row)
+        row.vector = await self._batcher.embed_one(row.text)
         await self._index.sync()
         # Neighbours and the finder's candidates as of before this write (the new memory is not among them).
         neighbours, candidates = await self._nearest(tenant, row)
@@ -214,25 +205,6 @@ class MemoryWriter:
             redacted=row.redacted,
             contradicts=contradicts,
         )
-
-    async def _embed(self, row: NewRow) -> Vectors:
-        """The row's vector; meanwhile a worker thread parses its text for the conflict finder.
-
-        The model runs outside the GIL on one core, so the parse (~0.4 ms, pure Python) costs the store
-        nothing there; the finder then finds it in its cache (`_conflicts.parse_ahead`).
-        """
-        statement = Statement(text=row.text, kind=row.draft.kind, tags=tuple(row.draft.tags))
-        kinds = self.settings.quality.timeline_kinds
-        failure: Exception | None = None
-        async with anyio.create_task_group() as group:
-            group.start_soon(anyio.to_thread.run_sync, _parse_ahead_quietly, statement, kinds)
-            try:
-                vector = await self._batcher.embed_one(row.text)
-            except Exception as exc:  # raised below as it is: inside the group it would come wrapped
-                failure = exc
-        if failure is not None:
-            raise failure
-        return vector
 
     async def _nearest(
         self, tenant: str, row: NewRow
