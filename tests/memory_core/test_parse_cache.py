@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from memory_core import _conflicts
+import memory_core._conflicts as conflicts
 from memory_core._conflicts import Statement, contradiction
 from memory_core._parse_cache import ParseCache
 
@@ -42,21 +42,21 @@ def test_the_characters_held_are_bounded_and_an_oversized_text_is_not_kept() -> 
 
 
 def test_the_finder_caches_by_content_within_its_bounds() -> None:
-    kinds = _conflicts.DEFAULT_TIMELINE_KINDS
+    kinds = conflicts.DEFAULT_TIMELINE_KINDS
     statement = Statement("Backups are kept for 35 days.", tags=("ops",))
-    first = _conflicts._parse(statement, kinds)
-    assert _conflicts._parse(Statement("Backups are kept for 35 days.", tags=("ops",)), kinds) is first
+    first = conflicts._parse(statement, kinds)
+    assert conflicts._parse(Statement("Backups are kept for 35 days.", tags=("ops",)), kinds) is first
     # Another text, kind or tags is another entry: an edited memory is never read as its old text.
-    edited = _conflicts._parse(Statement("Backups are kept for 14 days.", tags=("ops",)), kinds)
+    edited = conflicts._parse(Statement("Backups are kept for 14 days.", tags=("ops",)), kinds)
     assert edited is not first and edited.clauses[0].values["duration"] == {14 * 86400}
-    assert _conflicts._parse(Statement("Backups are kept for 35 days.", kind="decision"), kinds) is not first
-    assert _conflicts._PARSED.max_entries == 8192 and _conflicts._PARSED.max_chars == 1_000_000
-    assert len(_conflicts._PARSED) <= 8192 and _conflicts._PARSED.chars <= 1_000_000
+    assert conflicts._parse(Statement("Backups are kept for 35 days.", kind="decision"), kinds) is not first
+    assert conflicts._PARSED.max_entries == 8192 and conflicts._PARSED.max_chars == 1_000_000
+    assert len(conflicts._PARSED) <= 8192 and conflicts._PARSED.chars <= 1_000_000
 
 
 def test_a_cached_parse_gives_the_same_findings_as_a_fresh_one() -> None:
     older, newer = Statement("Deploys happen on Tuesdays."), Statement("Deploys happen on Thursdays.")
-    _conflicts._PARSED.clear()
+    conflicts._PARSED.clear()
     fresh = contradiction(older, newer)
     cached = contradiction(older, newer)  # both parses come from the cache now
     assert fresh is not None and fresh == cached
@@ -83,11 +83,11 @@ _WORDS = st.sets(st.text(alphabet="ab", min_size=1, max_size=12), max_size=25)
 
 @given(_WORDS, _WORDS)
 def test_canon_maps_stems_as_comparing_every_pair_did(a: set[str], b: set[str]) -> None:
-    assert _conflicts._canon(a, b) == _canon_every_pair(a, b)
+    assert conflicts._canon(a, b) == _canon_every_pair(a, b)
 
 
 def test_canon_maps_a_longer_stem_to_its_shortest_stored_prefix() -> None:
-    canon = _conflicts._canon
+    canon = conflicts._canon
     assert canon({"postgresql"}, {"postgres"}) == {"postgres": "postgres", "postgresql": "postgres"}
     # "deploy" starts "deploymentx", which is more than 4 characters longer than it: no match.
     assert canon({"deploy"}, {"deploymentx"}) == {"deploy": "deploy", "deploymentx": "deploymentx"}
