@@ -225,7 +225,15 @@ class CoreOptions(BaseModel):
     snapshot_every_changes: int = Field(
         5000, ge=0, description="Write an index snapshot after this many changes (0: only at close)."
     )
-    query_log_days: int = Field(90, ge=0, description="How long queries and their best score are kept.")
+    query_log_days: int = Field(
+        90, ge=0, description="How long queries and their best score are kept (0: for ever)."
+    )
+    ingest_failure_days: int = Field(
+        90,
+        ge=0,
+        description="How long what a front-end refused to store (a mail, a webhook call) is remembered "
+        "for the quality report and /metrics (0: for ever).",
+    )
     key_cache_seconds: float = Field(
         5.0,
         ge=0,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,18 +21,19 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from . import files, hygiene
+from . import files
 from ._db import Database, from_db_time, to_db_time, utcnow
 from ._index_sync import IndexSync
+from ._key_cache import KeyCache
 from ._keyword import KeywordIndex, keyword_index_for
 from ._query import QueryTrace, SearchMode, conditions, run_query
 from ._querylog import QueryLog
+from ._retention import IngestFailures, prune_failures, redact_old_rows
 from ._rows import MEMORY_COLUMNS, load_memories, require, row_to_memory
 from ._schema import (
     SCHEMA_VERSION,
     audit_table,
     create_missing_indexes,
-    ingest_failure_table,
     memory_table,
     memory_tag_table,
     meta_table,
@@ -62,7 +63,6 @@ from .types import (
     TagCount,
     check_text,
     has_visible,
-    scrub_text,
 )
 
 __all__ = ["MemoryCore", "ProgressCallback", "QueryTrace", "SearchMode"]
@@ -99,8 +99,12 @@ class MemoryCore:
         self._keyword = keyword
         self._index = IndexSync(settings, db, embedder.dim, embedder.model_id, database_id)
         self._log = QueryLog(db, settings)
+        self._failures = IngestFailures(db, settings)
         self._writer = MemoryWriter(settings, db, keyword, self._batcher, embedder.model_id, self._index)
         self._upkeep = Upkeep(self._log, self._index, self.snapshot)
+        self.key_cache: KeyCache[Any] = KeyCache(db)
+        """API keys this process checked lately, shared by every `ApiKeys(core)` (memory_core/keys.py)."""
+        self._upkeep.add(self.key_cache.write_last_used)
         self._closed = False
 
     # --- life cycle --------------------------------------------------------------------------------
@@ -144,6 +148,8 @@ class MemoryCore:
                 await conn.run_sync(create_missing_indexes)
                 await keyword.create(conn)
                 database_id = await cls._check_meta(conn, embedder, allow_model_mismatch)
+                await redact_old_rows(conn)
+                await prune_failures(conn, settings.ingest_failure_days)
         except (ModelMismatch, ConfigurationError):
             await db.dispose()
             raise
@@ -224,10 +230,6 @@ class MemoryCore:
     def background_running(self) -> bool:
         """True while `run_background` runs (the core's own modules then leave bookkeeping to it)."""
         return self._upkeep.running
-
-    def add_upkeep(self, work: Callable[[], Awaitable[object]]) -> None:
-        """Have `run_background` also run `work` every half second (for the core's own modules: keys)."""
-        self._upkeep.add(work)
 
     # --- index: catch up, snapshot -----------------------------------------------------------------
 
@@ -664,21 +666,7 @@ class MemoryCore:
 
     async def count_ingest_failures(self, tenant: str | None, *, since: datetime) -> int:
         """Ingest failures recorded since `since` (tenant None: those refused before a tenant was known)."""
-        condition = (
-            ingest_failure_table.c.tenant.is_(None)
-            if tenant is None
-            else ingest_failure_table.c.tenant == tenant
-        )
-        async with self._db.read() as conn:
-            return int(
-                (
-                    await conn.execute(
-                        sa.select(sa.func.count()).where(
-                            condition, ingest_failure_table.c.at >= to_db_time(since)
-                        )
-                    )
-                ).scalar_one()
-            )
+        return await self._failures.count(tenant, since=since)
 
     async def record_ingest_failure(
         self, tenant: str | None, *, source: Source, reason: str, ref: str | None = None
@@ -686,15 +674,6 @@ class MemoryCore:
         """Remember that a front-end refused or failed to ingest something (e.g. a rejected mail).
 
         `tenant` may be None when the refusal happened before a tenant was known (unknown recipient).
+        The reason and reference are redacted like queries; failures are kept `ingest_failure_days`.
         """
-        async with self._db.write() as conn:
-            await conn.execute(
-                sa.insert(ingest_failure_table).values(
-                    tenant=tenant,
-                    source=source.value,
-                    # Failures are read back by the quality report: through the same redaction as queries.
-                    reason=hygiene.redact_secrets(scrub_text(reason))[:2000],
-                    ref=(ref or None) and hygiene.redact_secrets(scrub_text(ref))[:1000],
-                    at=to_db_time(utcnow()),
-                )
-            )
+        await self._failures.record(tenant, source=source, reason=reason, ref=ref)

@@ -9,8 +9,6 @@ import logging
 import re
 import secrets
 import time
-import weakref
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,9 +16,10 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import RowMapping
 
-from ._db import Database, from_db_time, revoke_row, to_db_time, utcnow
+from ._db import from_db_time, revoke_row, to_db_time, utcnow
+from ._key_cache import KeyCache
 from ._schema import api_key_table, meta_table
-from .errors import InvalidInput, PermissionDenied, Unavailable, UnknownIdentity
+from .errors import InvalidInput, PermissionDenied, UnknownIdentity
 from .tenancy import check_tenant
 from .types import Actor, Scope
 
@@ -111,23 +110,6 @@ _MAX_CACHED_KEYS = 10_000
 _clock = time.monotonic  # what the key cache's ages are measured with (tests move it)
 
 
-@dataclass
-class _KeyCache:
-    """The keys this process checked lately, by the SHA-256 of their secret, shared by every `ApiKeys`
-    on one database (REST, MCP over HTTP, the web UI): a revoke through any of them evicts at once."""
-
-    checked: dict[str, tuple[ApiKeyInfo, float]] = field(default_factory=dict)
-    used: dict[int, datetime] = field(default_factory=dict)  # the last use known here, by key id
-    unwritten: dict[int, datetime] = field(default_factory=dict)  # last uses the database lacks
-
-    def forget(self, key_id: int) -> None:
-        for digest in [d for d, (info, _at) in self.checked.items() if info.id == key_id]:
-            del self.checked[digest]
-
-
-_CACHES: weakref.WeakKeyDictionary[Database, _KeyCache] = weakref.WeakKeyDictionary()
-
-
 class ApiKeys:
     """Create, list, revoke and check API keys in the core's database.
 
@@ -139,11 +121,7 @@ class ApiKeys:
         self._db = core.database
         self._core = core
         self._ttl = core.settings.key_cache_seconds
-        cache = _CACHES.get(core.database)
-        if cache is None:  # the first ApiKeys on this database: its background task writes last uses
-            cache = _CACHES[core.database] = _KeyCache()
-            core.add_upkeep(self.write_last_used)
-        self._cache = cache
+        self._cache: KeyCache[ApiKeyInfo] = core.key_cache
 
     async def create(self, tenant: str, scope: Scope | str, name: str = "") -> tuple[str, ApiKeyInfo]:
         """Make a key for `tenant` with `scope`. Returns (the secret, shown only now; its info).
@@ -232,7 +210,7 @@ class ApiKeys:
 
         A use of the key through `authenticate` in this process counts, even before its background
         write; in another process, once written (within half a second while it serves)."""
-        await self.write_last_used()
+        await self._cache.write_last_used()
         if key_id in self._cache.used:
             return False
         async with self._db.write() as conn:
@@ -335,23 +313,4 @@ class ApiKeys:
             return
         self._cache.used[info.id] = self._cache.unwritten[info.id] = now
         if not self._core.background_running:
-            await self.write_last_used()
-
-    async def write_last_used(self) -> None:
-        """Write the keys' last uses that wait (the core's background task calls it, every
-        half second while a server runs)."""
-        pending, self._cache.unwritten = self._cache.unwritten, {}
-        if not pending:
-            return
-        try:
-            async with self._db.write() as conn:
-                await conn.execute(
-                    sa.update(api_key_table)
-                    .where(api_key_table.c.id == sa.bindparam("key_id"))
-                    .values(last_used_at=sa.bindparam("used_at")),
-                    [{"key_id": k, "used_at": to_db_time(at)} for k, at in pending.items()],
-                )
-        except Unavailable:
-            # Bookkeeping only: a busy database must not turn a valid key away; tried again later.
-            logger.warning("could not record the use of %d API key(s)", len(pending))
-            self._cache.unwritten = {**pending, **self._cache.unwritten}
+            await self._cache.write_last_used()
