@@ -325,6 +325,9 @@ class MemoryCore:
 
         Every draft is validated before anything is written: one bad draft refuses the whole call.
         Drafts whose text is already stored (or repeats an earlier draft) come back as duplicates.
+        Unlike `store`, a bulk store names no near-duplicates or possible contradictions (that would be
+        a neighbour search and the conflict finder per memory, a few times the cost of the store): the
+        quality report finds them among everything stored (`quality_report`, the scheduler's alerts).
         """
         check_tenant(tenant)
         rows = [self._writer.prepare(tenant, d, redact=redact) for d in drafts]
