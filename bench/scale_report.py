@@ -222,11 +222,26 @@ READING = """### Reading the misses
   a query), now FAISS and all reads are one worker-thread call on plain read-only DB-API connections
   (`memory_core/_sqlite_reads.py`; PostgreSQL and narrowing filters keep the async engine): beside the
   embedding at 10k, quiet, 8.8 against 5.4 ms.
-- **Single store** (target 15 ms): the question embedding (~4-5 ms), the conflict finder over the 10 nearest
-  memories (~4 ms: parsing each candidate's clauses costs ~0.35 ms a text unless cached,
-  `memory_core/_conflicts.py`), two index catch-ups (the one after the write adds the vector: under 1 ms
-  together), the write transaction (row, tags, FTS, change log: ~3 ms) and the FAISS neighbour search (~1
-  ms). Not done: overlapping the finder with the write, a cheaper parse.
+- **Single store** (target 15 ms; its row is from a `--million 0` run of 2026-12-01 15:50 UTC, load 1.4,
+  on the `store` branch; the rest of the table from the run named below): p50 15.43 ms, missed by 0.4 ms.
+  The same run was slower throughout (query p50 at 100k 9.74 against 8.21 ms in the table's run); a second
+  run at 15:59 gave 16.73 ms (query 11.35 ms). Before against after, interleaved in one harness (100 stores
+  into a copy of the 100k corpus, 4 runs each, exclusive lock, 15:39): p50 15.1-16.4 against 13.4-13.6 ms.
+  Where a store's time goes now (that harness, p50): the embedding ~7.8 ms (the model alone, back to back,
+  takes 4.9 ms; after 10 ms of other work, even a spin loop, 6.1 ms: it is not the store's code); the
+  conflict finder over the 10 nearest ~3.0 ms of CPU (was ~4.1: one regex pass per pattern, a prefix lookup
+  instead of comparing every stem pair, stances worked out once per text; every parse and finding of 21k
+  texts unchanged, `bench conflicts` unchanged); the FAISS search and the candidates' rows, now one
+  worker-thread call, ~1.5 ms; the write transaction (row, tags, FTS, change log) ~2 ms; the catch-up after
+  the write, now one worker-thread call on a plain SQLite connection, ~0.65 ms (was ~1.6); the final read
+  and the duplicate check ~0.3 ms. Parsed texts are cached by content (8,192 texts, 1M characters at most,
+  `memory_core/_parse_cache.py`); at 100k random neighbours rarely repeat, so the bench gains little from
+  it. Measured and dropped: parsing the new text in a thread while the model embeds it (no gain, the model
+  ran slower beside it). Not done: overlapping the finder with the write: both are mostly Python under one
+  GIL and SQLite commits without fsync (synchronous=NORMAL), so there is little to hide behind. The p99
+  (118 ms) comes from two slow stores of the 100: one is the first store after the open, whose catch-up
+  makes the first HNSW insert since the snapshot load (113 ms inside FAISS, in the harness); the other was
+  not identified.
 - The 1M figure: 1,000,000 texts with derived vectors written straight into the tables once (about 4.5
   minutes), HNSW built by their first open (774 s in a `python -m bench scale --prepare` run, under the
   shared CPU lock, with the index code of the time) and kept as a snapshot; the timed run opens that

@@ -75,6 +75,7 @@ from ._conflict_words import (
     in_order,
     word_set,
 )
+from ._parse_cache import ParseCache
 
 __all__ = [
     "Contradiction",
@@ -141,9 +142,14 @@ class _Parsed:
     tags: set[str]
     decision: bool
     history: bool
+    # `_stances` of the clauses as parsed, worked out on first use: most comparisons promote no name,
+    # and a store compares its own text with ten others.
+    plain_stances: tuple[dict[str, str], set[str]] | None = field(default=None, repr=False, compare=False)
 
 
+@functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
+    """A light stem (plural, -ing, -ed, a final e); cached: the same words recur in every text."""
     w = word.casefold().replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
@@ -230,6 +236,11 @@ def _split_clauses(text: str) -> list[tuple[str, bool]]:
     return out
 
 
+_POSSESSIVE = re.compile(r"['’]s$")
+_OPENING = " \"'("  # what may come before a clause's first word
+_NEGATION_PHRASE_PATTERNS = tuple((p, re.compile(rf"\b{re.escape(p)}\b")) for p in NEGATION_PHRASES)
+
+
 def _add(clause: _Clause, slot: str, value: object, shown: str) -> None:
     clause.values.setdefault(slot, set()).add(value)
     clause.shown.setdefault(slot, shown.strip())
@@ -238,17 +249,23 @@ def _add(clause: _Clause, slot: str, value: object, shown: str) -> None:
 def _parse_clause(raw: str, reason: bool) -> _Clause:
     clause = _Clause(text=raw, reason=reason)
     text = raw
-    spans: list[tuple[int, int]] = []
-
-    def mask(m: re.Match[str]) -> str:
-        spans.append(m.span())
-        return " " * (m.end() - m.start())
 
     def each(pattern: re.Pattern[str], handle: object) -> None:
+        # Handle each match, then blank it out so later patterns do not see it again. One pass: the
+        # matches are those `pattern.sub` would replace (same scan), blanked from their spans.
         nonlocal text
-        for m in list(pattern.finditer(text)):
+        matches = list(pattern.finditer(text))
+        if not matches:
+            return
+        pieces: list[str] = []
+        at = 0
+        for m in matches:
             handle(m)  # type: ignore[operator]
-        text = pattern.sub(mask, text)
+            start, end = m.span()
+            pieces += (text[at:start], " " * (end - start))
+            at = end
+        pieces.append(text[at:])
+        text = "".join(pieces)
 
     each(
         URL,
@@ -316,7 +333,7 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
     version_spans: list[tuple[int, int]] = []
     for index, (token, start) in enumerate(tokens):
         lower = token.casefold()
-        if VERSION.fullmatch(token) and ("." in token or lower.startswith("v")):
+        if ("." in token or lower.startswith("v")) and VERSION.fullmatch(token):
             _add(
                 clause, f"version:{product}", lower.lstrip("v"), (product_shown(tokens, index) + " " + token)
             )
@@ -335,7 +352,14 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
                 if key and key not in NOT_NAMES:
                     _add(clause, f"version:{_stem(key)}", token, f"{before} {token}")
                     version_spans.append((start, start + len(token)))
-        if NAME.match(token) and lower not in NOT_NAMES and not lower.isdigit() and lower not in VERSION_CUES:
+        # A name has a capital letter (tokens are ASCII words): most tokens need no NAME match.
+        if (
+            token != lower
+            and NAME.match(token)
+            and lower not in NOT_NAMES
+            and not lower.isdigit()
+            and lower not in VERSION_CUES
+        ):
             product = _stem(token)
     for start, end in version_spans:
         text = text[:start] + " " * (end - start) + text[end:]
@@ -372,8 +396,12 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
         lambda m: " " * (m.end() - m.start()) if m.group("num").casefold() not in ("a", "an") else m.group(0),
         text,
     )
+    # Where the first word starts: a word at or before it opens the clause (only quotes or a
+    # parenthesis before it). Worked out once, not by stripping the text before every word.
+    opening = len(raw) - len(raw.lstrip(_OPENING))
     for m in WORD.finditer(text):
-        word = re.sub(r"['’]s$", "", m.group(0))
+        word = _POSSESSIVE.sub("", m.group(0))
+        initial = m.start() <= opening
         lower = word.casefold().replace("’", "'")
         if lower in DAYS or (lower.endswith("s") and lower[:-1] in DAYS):
             _add(clause, "day", lower.rstrip("s") if lower not in DAYS else lower, word)
@@ -398,23 +426,23 @@ def _parse_clause(raw: str, reason: bool) -> _Clause:
             continue
         if lower in LIGHT and not word[0].isupper():
             continue
-        if lower in LIGHT and not raw[: m.start()].strip(" \"'("):
+        if lower in LIGHT and initial:
             clause.initial[lower] = word
             continue
         stem = _stem(word)
         if not stem:
             continue
         clause.words.add(stem)
-        if _is_name(word, m.start(), raw):
+        if _is_name(word, initial):
             clause.names[stem] = word
             clause.name_at.setdefault(stem, m.start())
-            if not raw[: m.start()].strip(" \"'(") and word[1:].islower():
+            if initial and word[1:].islower():
                 clause.guessed.add(stem)
         elif word[0].isupper() and lower not in NOT_NAMES:
             clause.initial[stem] = word
     low = raw.casefold()
-    for phrase in NEGATION_PHRASES:
-        found = re.search(rf"\b{re.escape(phrase)}\b", low)
+    for phrase, pattern in _NEGATION_PHRASE_PATTERNS:
+        found = pattern.search(low)
         if found and (not clause.negation or found.start() < clause.negation_at):
             clause.negated = True
             clause.negation, clause.negation_at = phrase, found.start()
@@ -433,13 +461,12 @@ def product_shown(tokens: Sequence[tuple[str, int]], index: int) -> str:
     return ""
 
 
-def _is_name(word: str, start: int, clause: str) -> bool:
+def _is_name(word: str, initial: bool) -> bool:
     lower = word.casefold()
     if lower in NOT_NAMES or lower in STOP or not NAME.match(word):
         return False
     if any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word):
         return True
-    initial = not clause[:start].strip(" \"'(")
     if not initial:
         return True
     # A capitalised first word is grammar unless it is clearly not an ordinary word.
@@ -460,12 +487,22 @@ def is_history(text: str, kind: str = "note", timeline_kinds: Iterable[str] = DE
     return kind in set(timeline_kinds) or bool(HISTORY.search(text))
 
 
-@functools.lru_cache(maxsize=8192)
+# Parses by content, bounded (memory_core/_parse_cache.py says how much memory that is at most).
+_PARSED: ParseCache[_Parsed] = ParseCache(max_entries=8192, max_chars=1_000_000)
+
+
 def _parse(statement: Statement, timeline_kinds: tuple[str, ...]) -> _Parsed:
-    """The clauses of a statement (cached: a quality report compares each memory with many others).
+    """The clauses of a statement (cached: a store compares its text with its 10 nearest memories and a
+    quality report compares each memory with many others).
 
     The result is shared: callers never change it (`_promote` copies what it adds to).
     """
+    return _PARSED.get(
+        (statement, timeline_kinds), len(statement.text), lambda: _parse_now(statement, timeline_kinds)
+    )
+
+
+def _parse_now(statement: Statement, timeline_kinds: tuple[str, ...]) -> _Parsed:
     return _Parsed(
         clauses=[_parse_clause(raw, reason) for raw, reason in _split_clauses(statement.text)],
         rejected={},
@@ -480,10 +517,12 @@ def _promote(parsed: _Parsed, other: _Parsed) -> _Parsed:
     """A capitalised first word is a name when the other memory uses it as one ("Go is ..." / "in Go")."""
     names = {s for c in other.clauses for s in c.names if s not in c.guessed}
     clauses = []
+    promoted = False
     for clause in parsed.clauses:
         extra = {stem: word for stem, word in clause.initial.items() if stem in names}
         if clause.guessed & names:
             clause = replace(clause, guessed=clause.guessed - names)
+            promoted = True
         if extra:
             clause = replace(
                 clause,
@@ -491,8 +530,14 @@ def _promote(parsed: _Parsed, other: _Parsed) -> _Parsed:
                 words=clause.words | set(extra),
                 name_at={**dict.fromkeys(extra, 0), **clause.name_at},
             )
+            promoted = True
         clauses.append(clause)
-    rejected, asserted = _stances(clauses, parsed.decision)
+    if promoted:
+        rejected, asserted = _stances(clauses, parsed.decision)
+    else:
+        if parsed.plain_stances is None:
+            parsed.plain_stances = _stances(clauses, parsed.decision)
+        rejected, asserted = parsed.plain_stances
     return replace(parsed, clauses=clauses, rejected=rejected, asserted=asserted)
 
 
@@ -532,12 +577,19 @@ def _stances(clauses: Sequence[_Clause], decision: bool) -> tuple[dict[str, str]
 
 def _canon(a: set[str], b: set[str]) -> dict[str, str]:
     """Map each stem to a shorter stem of the pair it starts with (`postgres` ~ `postgresql`)."""
-    every = sorted(a | b, key=len)
+    every = a | b
     out: dict[str, str] = {}
-    for word in every:
-        for shorter in every:
-            if 4 <= len(shorter) < len(word) <= len(shorter) + 4 and word.startswith(shorter):
-                out[word] = out.get(shorter, shorter)
+    # Shortest words first, so a shorter stem is mapped before the longer ones that start with it; the
+    # shortest prefix present (at least 4 characters, at most 4 fewer than the word) wins, as comparing
+    # every pair did.
+    for word in sorted(every, key=len):
+        size = len(word)
+        if size <= 4:  # no shorter stem of 4 characters or more can start it
+            out[word] = word
+            continue
+        for cut in range(max(4, size - 4), size):
+            if word[:cut] in every:
+                out[word] = out[word[:cut]]
                 break
         else:
             out[word] = word
@@ -557,7 +609,7 @@ def _phrase(text: str, start: int, end: int, stem: str | None = None) -> str:
         for m in WORD.finditer(text, start):
             if m.start() >= end:
                 break
-            if _stem(re.sub(r"['’]s$", "", m.group(0))) == stem:
+            if _stem(_POSSESSIVE.sub("", m.group(0))) == stem:
                 end = m.end()
                 break
     before = list(WORD.finditer(text[:start]))
@@ -716,8 +768,13 @@ def contradiction(
     `similarity` is the cosine of the two texts when known: it only helps when they share one word.
     """
     kinds = tuple(timeline_kinds)
-    a, b = _parse(older, kinds), _parse(newer, kinds)
-    if a.history or b.history:
+    # The newer side first (a store compares one new text with many): when it reads as history, no
+    # older text needs parsing.
+    b = _parse(newer, kinds)
+    if b.history:
+        return None
+    a = _parse(older, kinds)
+    if a.history:
         return None
     a, b = _promote(a, b), _promote(b, a)
     tags = a.tags & b.tags

@@ -6,6 +6,7 @@ import logging
 import shutil
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ._db import Database, to_db_time, utcnow
 from ._index import IndexSet, TenantIndex, Vectors
 from ._rows import chunks
 from ._schema import change_table, memory_table, meta_table
+from ._sqlite_reads import SqliteReads, placeholders
 from .config import CoreSettings
 
 __all__ = ["IndexSync"]
@@ -259,6 +261,13 @@ class IndexSync:
 
     async def _catch_up_round(self) -> int:
         """Read the change log past our position and apply it (the caller holds the lock)."""
+        reads = self._db.sqlite_reads
+        if reads is not None:
+            # SQLite: reads and FAISS work in one worker-thread call on a plain read connection (after
+            # every store and delete: two async-engine statements and a hop cost ~1 ms more).
+            applied = await anyio.to_thread.run_sync(self._round_on_sqlite, reads, limiter=self._limiter)
+            if applied is not None:
+                return applied
         async with self._db.read() as conn:
             changes = (
                 await conn.execute(
@@ -281,37 +290,53 @@ class IndexSync:
                 logger.warning("index is behind the pruned change log (seq %d); rebuilding", behind)
                 await self._rebuild_from(conn)
                 return 0
-            latest: dict[int, tuple[str, str]] = {}
-            for _seq, tenant, memory_id, op in changes:
-                latest[memory_id] = (tenant, op)
-            wanted = [m for m, (_t, op) in latest.items() if op == "upsert"]
-            vectors: dict[int, tuple[str, bytes]] = {}
-            for chunk in chunks(wanted):
+            latest = _latest(changes)
+            vectors: dict[int, bytes] = {}
+            for chunk in chunks([m for m, (_t, op) in latest.items() if op == "upsert"]):
                 rows = await conn.execute(
-                    sa.select(memory_table.c.id, memory_table.c.tenant, memory_table.c.embedding).where(
-                        memory_table.c.id.in_(chunk)
-                    )
+                    sa.select(memory_table.c.id, memory_table.c.embedding).where(memory_table.c.id.in_(chunk))
                 )
-                for memory_id, tenant, blob in rows:
-                    vectors[memory_id] = (tenant, blob)
+                vectors.update((int(memory_id), blob) for memory_id, blob in rows)
+        await anyio.to_thread.run_sync(self._apply, latest, vectors, limiter=self._limiter)
+        return self._advance(changes)
 
-        def apply() -> None:
-            by_tenant: dict[str, tuple[list[int], list[bytes], list[int]]] = {}
-            for memory_id, (tenant, _op) in latest.items():
-                ids, blobs, gone = by_tenant.setdefault(tenant, ([], [], []))
-                if memory_id in vectors:
-                    ids.append(memory_id)
-                    blobs.append(vectors[memory_id][1])
-                else:
-                    gone.append(memory_id)
-            for tenant, (ids, blobs, gone) in by_tenant.items():
-                index = self.indexes.get(tenant)
-                index.remove(gone)
-                if ids:
-                    index.upsert(ids, _matrix(blobs))
-                self.indexes.maybe_grow(tenant)
+    def _round_on_sqlite(self, reads: SqliteReads) -> int | None:
+        """`_catch_up_round` on SQLite in a worker thread; None: a gap, which the async path checks."""
+        with reads.transaction() as cursor:
+            changes = cursor.execute(
+                "SELECT seq, tenant, memory_id, op FROM change_log WHERE seq > ? ORDER BY seq",
+                (self.indexes.seq,),
+            ).fetchall()
+            if not changes:
+                return 0
+            if changes[0][0] > self.indexes.seq + 1:
+                return None  # maybe a pruned log: the async path decides whether to rebuild
+            latest = _latest(changes)
+            vectors: dict[int, bytes] = {}
+            for chunk in chunks([m for m, (_t, op) in latest.items() if op == "upsert"]):
+                sql = f"SELECT id, embedding FROM memory WHERE id IN ({placeholders(len(chunk))})"
+                vectors.update((int(memory_id), blob) for memory_id, blob in cursor.execute(sql, list(chunk)))
+        self._apply(latest, vectors)
+        return self._advance(changes)
 
-        await anyio.to_thread.run_sync(apply, limiter=self._limiter)
+    def _apply(self, latest: dict[int, tuple[str, str]], vectors: dict[int, bytes]) -> None:
+        """Upsert the vectors read, remove the memories whose latest change has none (deleted)."""
+        by_tenant: dict[str, tuple[list[int], list[bytes], list[int]]] = {}
+        for memory_id, (tenant, _op) in latest.items():
+            ids, blobs, gone = by_tenant.setdefault(tenant, ([], [], []))
+            if memory_id in vectors:
+                ids.append(memory_id)
+                blobs.append(vectors[memory_id])
+            else:
+                gone.append(memory_id)
+        for tenant, (ids, blobs, gone) in by_tenant.items():
+            index = self.indexes.get(tenant)
+            index.remove(gone)
+            if ids:
+                index.upsert(ids, _matrix(blobs))
+            self.indexes.maybe_grow(tenant)
+
+    def _advance(self, changes: Sequence[Any]) -> int:
         self.indexes.seq = int(changes[-1][0])
         self.indexes.changes_since_snapshot += len(changes)
         return len(changes)
@@ -424,6 +449,11 @@ class IndexSync:
             "building": bool(index and index.building),
             "build_progress": list(index.build_progress or ()) if index is not None else [],
         }
+
+
+def _latest(changes: Sequence[Any]) -> dict[int, tuple[str, str]]:
+    """Each memory's last change in the log: memory id -> (tenant, op)."""
+    return {int(memory_id): (tenant, op) for _seq, tenant, memory_id, op in changes}
 
 
 def _matrix(blobs: list[bytes]) -> Vectors:

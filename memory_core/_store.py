@@ -36,7 +36,7 @@ from ._schema import audit_table, memory_table
 from .config import CoreSettings
 from .embedding import MicroBatcher
 from .errors import Duplicate, InvalidInput, NotFound, PermissionDenied, TooLarge
-from .types import Actor, Memory, MemoryDraft, MemoryPatch, PossibleConflict, StoreResult
+from .types import Actor, Memory, MemoryDraft, MemoryPatch, StoreResult
 
 __all__ = ["BULK_CHUNK", "MemoryWriter", "NewRow"]
 
@@ -171,10 +171,13 @@ class MemoryWriter:
             return duplicate
         row.vector = await self._batcher.embed_one(row.text)
         await self._index.sync()
-        neighbours = await self._neighbours(tenant, row.vector)
+        # Neighbours and the finder's candidates as of before this write (the new memory is not among them).
+        neighbours, candidates = await self._nearest(tenant, row)
         near = [m for m, sim in neighbours if sim >= self.settings.near_duplicate_threshold]
-        contradicts = await self._contradicts(tenant, row, neighbours)
         draft = row.draft
+        contradicts = store_conflicts(
+            row.text, draft.kind, draft.tags, candidates, self.settings.quality, now=utcnow()
+        )
         try:
             async with self._db.write() as conn:
                 if draft.supersedes is not None:
@@ -203,31 +206,42 @@ class MemoryWriter:
             contradicts=contradicts,
         )
 
-    async def _neighbours(self, tenant: str, vector: Vectors) -> list[tuple[int, float]]:
-        """The nearest stored memories: near-duplicate and possible-contradiction candidates."""
-        if self._index.size(tenant) == 0:
-            return []
-        return await self._index.search(tenant, vector, max(5, self.settings.quality.conflict_neighbours))
-
-    async def _contradicts(
-        self, tenant: str, row: NewRow, neighbours: list[tuple[int, float]]
-    ) -> tuple[PossibleConflict, ...]:
-        """Stored memories the new one may contradict (not the one it says it supersedes)."""
+    async def _nearest(
+        self, tenant: str, row: NewRow
+    ) -> tuple[list[tuple[int, float]], list[tuple[Memory, float]]]:
+        """The nearest stored memories (near-duplicate candidates) and those of them the conflict finder
+        reads, with their cosine; on SQLite the FAISS search and the row reads are one worker-thread call."""
+        assert row.vector is not None
+        vector = row.vector
+        k = max(5, self.settings.quality.conflict_neighbours)
         # Below `conflict_similarity` the finder is not asked (store_conflicts): not worth reading either.
         floor = self.settings.quality.conflict_similarity
-        wanted = [(m, sim) for m, sim in neighbours if m != row.draft.supersedes and sim >= floor]
-        if not wanted:
-            return ()
-        if self._db.sqlite_reads is not None:
-            found = await self._raw_memories(tenant, [m for m, _ in wanted])
+        supersedes = row.draft.supersedes
+
+        def wanted(neighbours: list[tuple[int, float]]) -> list[tuple[int, float]]:
+            return [(m, sim) for m, sim in neighbours if m != supersedes and sim >= floor]
+
+        reads = self._db.sqlite_reads
+        if reads is not None:
+            index = self._index.indexes.tenants.get(tenant)
+
+            def read() -> tuple[list[tuple[int, float]], dict[int, Memory]]:
+                neighbours = index.search(vector, k) if index is not None and len(index) else []
+                ids = [m for m, _ in wanted(neighbours)]
+                if not ids:
+                    return neighbours, {}
+                with reads.transaction() as cursor:
+                    found = load_memories_raw(cursor, ids)
+                return neighbours, {i: m for i, m in found.items() if m.tenant == tenant}
+
+            neighbours, found = await anyio.to_thread.run_sync(read, limiter=reads.limiter)
         else:
-            async with self._db.read() as conn:
-                found = await load_memories(conn, [m for m, _ in wanted], [memory_table.c.tenant == tenant])
-        candidates = [(found[m], sim) for m, sim in wanted if m in found]
-        draft = row.draft
-        return store_conflicts(
-            row.text, draft.kind, draft.tags, candidates, self.settings.quality, now=utcnow()
-        )
+            neighbours = await self._index.search(tenant, vector, k) if self._index.size(tenant) else []
+            found = {}
+            if ids := [m for m, _ in wanted(neighbours)]:
+                async with self._db.read() as conn:
+                    found = await load_memories(conn, ids, [memory_table.c.tenant == tenant])
+        return neighbours, [(found[m], sim) for m, sim in wanted(neighbours) if m in found]
 
     async def _supersede(self, tenant: str, old: int, new: int) -> None:
         async with self._db.write() as conn:

@@ -80,6 +80,22 @@ async def test_the_store_answer_names_the_probable_contradiction(model_core: Mem
     assert third.contradicts == ()
 
 
+@pytest.mark.model
+async def test_an_edited_memory_is_checked_by_its_new_text(model_core: MemoryCore) -> None:
+    """The finder caches parses: by content, so a memory edited after it was parsed is read anew."""
+    tuesdays = await model_core.store("default", draft("Deploys to production happen on Tuesdays."))
+    thursdays = await model_core.store("default", draft("Deploys to production happen on Thursdays."))
+    assert [c.id for c in thursdays.contradicts] == [tuesdays.id]  # the Tuesdays text is parsed now
+    await model_core.update(
+        "default", tuesdays.id, MemoryPatch(text="Deploys to production happen on Fridays."), actor=ADMIN
+    )
+    fridays = await model_core.store("default", draft("Production deploys happen on Fridays."))
+    # It agrees with the edited memory (read as "Fridays", not the cached "Tuesdays") and contradicts
+    # the Thursdays one.
+    assert [c.id for c in fridays.contradicts] == [thursdays.id]
+    assert "Fridays vs Thursdays" in fridays.contradicts[0].reason
+
+
 async def test_storing_again_with_supersedes_links_and_hides_the_old_memory(core: MemoryCore) -> None:
     old = await core.store("default", draft("Backups are kept for 35 days."))
     new = await core.store("default", draft("We keep backups for 14 days now."))
