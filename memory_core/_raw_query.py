@@ -1,12 +1,14 @@
 """A query's SQLite read phase in one worker thread, its keyword search overlapping the question's embedding.
 
 The keyword side of a hybrid query does not need the question's vector. ONNX Runtime embeds a question
-on one thread and this machine class has two cores, so while the model runs, the read thread opens the
-query's read transaction, runs the keyword search (which also reads the ranking facts of its hits) and
-then waits for the vector; FAISS, fusion and the rest follow in the same thread and the same
-transaction. Both phases read one snapshot of the database: the snapshot starts at the keyword search's
-first statement, before the embedding ends, and holds until the hits are built. A memory written or
-deleted meanwhile is seen as it was when the query began reading, in every part of the answer.
+on one thread and this machine class has two cores, so once the model call has begun (started together,
+the reader often took the GIL first and ran its whole keyword search before the model began), the read
+thread opens the query's read transaction, runs the keyword search (which also reads the ranking facts
+of its hits), parses the question's dates and then waits for the vector; FAISS, fusion and the rest
+follow in the same thread and the same transaction. Both phases read one snapshot of the database: the
+snapshot starts at the keyword search's first statement, before the embedding ends, and holds until the
+hits are built. A memory written or deleted meanwhile is seen as it was when the query began reading, in
+every part of the answer (and a delete's WAL checkpoint waits for the query, as for any open reader).
 
 The overlap runs only while the micro-batcher is idle (a lone question): under load every core is busy
 already, and a read thread waiting for a batch would only hold a reader slot (`SqliteReads.limiter`) that
