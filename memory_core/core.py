@@ -44,7 +44,7 @@ from ._store import MemoryWriter
 from ._transfer import export_records, import_records, reindex_all
 from ._upkeep import Upkeep
 from .config import CoreSettings
-from .embedding import Embedder, MicroBatcher, embedder_for, warm_up
+from .embedding import Embedder, MicroBatcher, embedder_for, shorten_switch_interval, warm_up
 from .errors import ConfigurationError, InvalidInput, ModelMismatch, TooLarge
 from .tenancy import check_tenant
 from .types import (
@@ -140,6 +140,7 @@ class MemoryCore:
             files.create_private_file(database_file)  # 0600, and so its -wal and -shm
         if embedder is None:
             embedder = await anyio.to_thread.run_sync(embedder_for, settings)
+        shorten_switch_interval(settings.switch_interval_ms)  # see CoreOptions.switch_interval_ms
         db = Database(settings.resolved_database_url)
         keyword = keyword_index_for(db.dialect, secure_delete=db.fts_secure_delete)
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,7 @@ __all__ = [
     "default_threads",
     "embedder_for",
     "load_embedder",
+    "shorten_switch_interval",
     "warm_up",
 ]
 
@@ -386,3 +388,16 @@ class MicroBatcher:
             p.result = vector
             p.done.set()
             p.wake.set()
+
+
+def shorten_switch_interval(milliseconds: float) -> None:
+    """Lower Python's thread switch interval to `milliseconds` (0, or an interval already as short: no-op).
+
+    The model runs in a worker thread without the interpreter lock, and takes it back to return its
+    vectors; while another thread runs Python it gets it only when that thread is asked to let go, one
+    switch interval later (5 ms by default). Measured on a 2-core machine (one 16-token question, ONNX,
+    one thread): 2.87 ms alone, 9.14 ms beside a pure-Python thread, 4.00 ms at 0.5 ms, and 2.99 ms beside
+    a busy *process*: the wait is the lock's, not the CPU's. Process-wide, so the core only ever lowers it.
+    """
+    if milliseconds > 0 and milliseconds / 1000 < sys.getswitchinterval():
+        sys.setswitchinterval(milliseconds / 1000)
