@@ -428,5 +428,11 @@ PEERS_READING = (
     "stage stayed 2.3 ms above the bare encode); what competes with the model there is not pinned down. "
     "Tried and not landed: the model's worker thread doing the vector-side reads itself once the vector "
     "exists (no sleeping reader to wake; branch `query-join`): 0.92× in one exclusive run (16:12 UTC), "
-    "within this machine's noise, for the model held ~2 ms longer per lone question."
+    "within this machine's noise, for the model held ~2 ms longer per lone question. One cause found "
+    "after those runs: a model call ends by taking the interpreter lock back, and beside a thread running "
+    "Python it waited up to Python's 5 ms switch interval for it (one ORT call alone 2.87 ms, beside a "
+    "pure-Python thread 9.14 ms, at a 0.5 ms interval 4.00 ms, beside a busy process 2.99 ms). A core "
+    "now lowers the interval to `TEAMLORE_CORE__SWITCH_INTERVAL_MS` (0.5 ms); this loop with it: 0.86× "
+    "in a run at about 16:45 UTC and the run above, against 0.89-0.95× before: within the same noise, so "
+    "not claimed."
 )
