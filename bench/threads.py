@@ -269,8 +269,10 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
     tail = f"{result['tail_ratio']:.2f}×" if result["tail_ratio"] is not None else "not measured"
     lines += [
         "",
-        "How the default was chosen from these rows: one question is about as fast on one intra-op "
-        "thread as on two (a short question is too little work to split), a batch is faster as parallel "
+        "How the default was chosen from these rows: one question takes a little longer on one intra-op "
+        "thread than on two when the machine is quiet (0.3-0.6 ms in the runs of 2026-12-01; a short "
+        "question is little work to split), and on one thread it keeps the other core for the query's "
+        "keyword search, which runs beside the embedding; a batch is faster as parallel "
         "one-thread calls than as one call on several threads, and beside the hog the intra-op threads "
         "of one call wait at every operator for the one that shares a core with the hog, which is where "
         "the tail comes from (ONNX on 4 intra-op threads, PyTorch on 2, beside the hog). So every "
