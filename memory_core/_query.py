@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
-from typing import Literal
 
 import sqlalchemy as sa
 
@@ -18,7 +17,7 @@ from ._raw_query import RawQuery, read_sqlite
 from ._rerank import refine
 from ._rows import FACT_COLUMNS, chunks, load_memories
 from ._schema import memory_table, memory_tag_table
-from ._search import CandidateFacts, Ranked, above_floor, breakdown, fuse, rank
+from ._search import CandidateFacts, Ranked, SearchMode, above_floor, breakdown, fuse, rank
 from ._trace import QueryTrace
 from .config import CoreSettings, SearchSettings
 from .embedding import MicroBatcher
@@ -27,8 +26,6 @@ from .types import Hit, Importance, Memory, QueryFilters
 __all__ = ["QueryTrace", "SearchMode", "conditions", "run_query"]
 
 logger = logging.getLogger(__name__)
-
-SearchMode = Literal["hybrid", "vector", "keyword"]
 
 
 def _untimed(_name: str) -> AbstractContextManager[None]:

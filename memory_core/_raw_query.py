@@ -22,7 +22,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -31,7 +31,7 @@ from ._index import TenantIndex, Vectors
 from ._keyword import KeywordHits, SqliteKeywordIndex, query_terms
 from ._rerank import refine_raw
 from ._rows import chunks, load_memories_raw
-from ._search import CandidateFacts, Ranked, above_floor, fuse, rank
+from ._search import CandidateFacts, Ranked, SearchMode, above_floor, fuse, rank
 from ._sqlite_reads import FACTS_SQL, SqliteReads, fact_row, placeholders, visible_sql
 from ._trace import QueryTrace
 from ._when import question_windows
@@ -50,7 +50,7 @@ class RawQuery:
     text: str
     filters: QueryFilters
     now: datetime
-    mode: Literal["hybrid", "vector", "keyword"]
+    mode: SearchMode
     proposals: int
     limit: int
     search: SearchSettings

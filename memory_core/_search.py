@@ -29,16 +29,20 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from .config import SearchSettings
 from .types import Importance, ScoreBreakdown
+
+SearchMode = Literal["hybrid", "vector", "keyword"]
+"""Which retrievers a query runs: both, fused (the default), or one of them alone."""
 
 __all__ = [
     "Candidate",
     "CandidateFacts",
     "Ranked",
     "RankingFacts",
+    "SearchMode",
     "above_floor",
     "apply_context",
     "apply_dates",
