@@ -5,7 +5,8 @@ index removes the vector at once; an HNSW index (which cannot remove) keeps a to
 skips, and is rebuilt when tombstones pass a fifth of it. So a deleted memory is never returned,
 whichever index serves the tenant.
 
-Small tenants get an exact (flat) index; above `approximate_above` vectors, HNSW (M=32,
+Small tenants get an exact (flat) index; above `approximate_above` vectors (5,000 by default: the
+exact scan's cost against HNSW's by tenant size is `bench/index_choice.py`'s table), HNSW (M=32,
 efConstruction=40, efSearch=128: recall@10 against exact is measured in docs/benchmarks.md). A
 filtered search over an HNSW index that allows few memories (a tag, an author, a week) is answered
 exactly over those memories' vectors instead: graph search with a selective filter can miss.
@@ -64,6 +65,8 @@ _HNSW_EF_SEARCH = 128
 _REBUILD_DEAD_FRACTION = 0.2
 # A filtered HNSW search allowing at most this many memories is done exactly (a few ms of dot products).
 _EXACT_FILTER_MAX = 20_000
+# Inserts of fewer vectors than this into the index in use run on one OpenMP thread (`_insert`).
+_PARALLEL_INSERT_MIN = 256
 # A background build adds this many vectors per FAISS call (FAISS spreads each call over its threads):
 # big enough to keep the threads busy, small enough that a cancel or a copy waits only a moment.
 _BUILD_BATCH = 20_000
@@ -123,6 +126,37 @@ def _one_thread() -> Iterator[None]:
         faiss.omp_set_num_threads(before)
 
 
+def _insert(index: faiss.Index, vectors: Vectors, labels: npt.NDArray[np.int64]) -> None:
+    """Add vectors to the index in use: a few on this thread alone, many in a thread of their own.
+
+    OpenMP keeps a team of workers for every thread that has run a parallel region, for as long as that
+    thread lives, and PyTorch imported before FAISS makes both share one OpenMP runtime. Once it manages
+    more threads than there are cores its workers stop spin-waiting between regions: after an HNSW
+    tenant took inserts in the core's worker threads, PyTorch's encode of one question went from 5.4 to
+    11 ms for the rest of the process (the torch runtime's, and `bench peers`' reference). A few
+    vectors gain nothing from a team anyway (see `_one_thread`); a big batch runs FAISS's threads in a
+    thread that ends with the call, and its team with it.
+    """
+    matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+    if len(labels) < _PARALLEL_INSERT_MIN:
+        with _one_thread():
+            index.add_with_ids(matrix, labels)
+        return
+    failed: list[BaseException] = []
+
+    def insert() -> None:
+        try:
+            index.add_with_ids(matrix, labels)
+        except BaseException as exc:  # re-raised in the caller's thread
+            failed.append(exc)
+
+    worker = threading.Thread(target=insert, name="teamlore-index-insert")
+    worker.start()
+    worker.join()
+    if failed:
+        raise failed[0]
+
+
 class TenantIndex:
     """The vectors of one tenant. Thread-safe; every method is blocking (call from a worker thread)."""
 
@@ -160,7 +194,7 @@ class TenantIndex:
             labels = np.arange(self._next_label, self._next_label + len(memory_ids), dtype=np.int64)
             self._next_label += len(memory_ids)
             appended_at = self._index.ntotal
-            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), labels)
+            _insert(self._index, vectors, labels)
             label_list = labels.tolist()
             if self.approximate and self._positions is not None:
                 # HNSW never moves a stored vector: appended rows extend the map instead of dropping it.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +144,35 @@ def test_one_question_is_searched_on_one_openmp_thread(
         faiss.omp_set_num_threads(before)
     assert seen == [1]
     assert hits[0][0] == ids[7]
+
+
+def _os_threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def _settled_threads(at_most: int) -> int:
+    """The process's thread count once exiting OpenMP workers are gone (they end a moment after)."""
+    deadline = time.monotonic() + 5
+    while _os_threads() > at_most and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return _os_threads()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts threads in /proc")
+def test_inserts_leave_no_openmp_team_behind_in_a_long_lived_thread() -> None:
+    # A team kept alive by a worker thread makes PyTorch's OpenMP runtime (shared with FAISS when torch
+    # is imported first) stop spinning: its encode took twice as long (see `_insert`).
+    import faiss
+
+    if faiss.omp_get_max_threads() < 2:
+        pytest.skip("one OpenMP thread: there is no team to leave behind")
+    hnsw = TenantIndex(32, approximate=True)
+    vectors = unit_vectors(1010, seed=3)
+    with ThreadPoolExecutor(1) as worker:  # like the core's worker threads: lives across calls
+        worker.submit(lambda: None).result()
+        before = _os_threads()
+        worker.submit(hnsw.upsert, list(range(1, 11)), vectors[:10]).result()  # a few: one thread
+        assert _os_threads() == before
+        worker.submit(hnsw.upsert, list(range(11, 1011)), vectors[10:]).result()  # many: a passing thread
+        assert _settled_threads(before) == before
+    assert [m for m, _ in hnsw.search(vectors[500], 1)] == [501]
