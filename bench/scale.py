@@ -20,7 +20,8 @@ and what is not:
   question with the real, uncached model;
 * the per-stage figures are the core's public `QueryTrace`;
 * HNSW recall@10 reads the tenant's live index (`core._index`, internal) and compares it with exact
-  inner products over the same vectors;
+  inner products over the same vectors; bench/index_choice.py times exact and HNSW search on subsets
+  of those vectors (the measurement behind the default `approximate_above`);
 * resident memory is measured on a real `teamlore serve` subprocess once GET /readyz answers; its
   VmRSS is read from /proc (start-to-ready itself is bench/starts.py's figure).
 """
@@ -53,6 +54,7 @@ from memory_core import (
 )
 
 from .cache import DEFAULT_CACHE_DIR, CachedEmbedder
+from .index_choice import index_choice
 from .served import NeverReady, serving
 
 __all__ = [
@@ -559,6 +561,10 @@ async def run_scale(
         out["deleted_never_returned"] = not ({h.memory.id for h in hits} & set(stored))
         out["hnsw"] = _hnsw_recall(core, cached.embed(list(questions)[:500]))
         progress(f"hnsw: {out['hnsw']}")
+        ids, vectors = core._index.indexes.tenants[TENANT].vectors_for_rebuild()  # internal, as above
+        out["index_choice"] = index_choice(ids, vectors, cached.embed(list(questions)[:200]))
+        out["approximate_above"] = core.settings.search.approximate_above
+        progress(f"exact or HNSW by size: {out['index_choice']}")
     if config.serve:
         out["serve"] = _serve_start(data_dir, progress)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .index_choice import index_choice_lines
 from .scale import BESIDE
 
 __all__ = ["scale_section"]
@@ -177,6 +178,7 @@ def scale_section(result: dict[str, Any] | None, machine: str | None) -> list[st
                 "whole time less its embedding stage):",
                 result[key],
             )
+    out += index_choice_lines(result.get("index_choice") or [], result.get("approximate_above", 0))
     if machine:
         out += [machine, ""]
     out += [READING, ""]
@@ -198,9 +200,18 @@ READING = """### Reading the misses
   model's thread for the GIL and the caches, so the embedding stage is longer than the model call alone.
   Measured in one process at 10k, 200 LoCoMo questions x 3 rounds, each asked overlapped and sequential in
   turn (exclusive lock, 2026-12-01 15:37 UTC): whole query p50 6.23 against 7.53 ms, question embedding
-  4.04 against 3.90 ms, beside the embedding 2.15 against 3.60 ms. Left on the critical path: FAISS (an
-  exact scan of 10k x 384 floats, memory-bound right after the model ran), the vector-only candidates'
-  facts, fusion, dates and context, ranking and rows, and the thread wake-ups.
+  4.04 against 3.90 ms, beside the embedding 2.15 against 3.60 ms. Left on the critical path: FAISS, the
+  vector-only candidates' facts, fusion, dates and context, ranking and rows, and the thread wake-ups.
+  Since the evening of 2026-12-01 the model's thread hands the vector to the reader itself
+  (`MicroBatcher.embed_one(finished=…)`), and the "question embedding" stage ends there.
+- **Exact or HNSW** (the table above the machine line): a tenant with more than `approximate_above`
+  vectors is searched with HNSW. The default was 50,000 and is 5,000 since 2026-12-01: an exact search
+  reads every vector (15 MB at 10k, 77 MB at 50k), so from a few thousand on HNSW answers one question
+  several times faster, cold or warm, and finds the exact 10 nearest within recall 0.99 or better (the
+  table); below that both cost a few tenths of a millisecond and exact search is exact. So the 10k
+  figures here are HNSW's since then (before, an exact scan took 1.0 ms of the 2.3 beside the
+  embedding). A tenant that grows past the threshold builds its HNSW index in the background while
+  the exact one answers (`memory_core/_index.py`).
 - What the query work of 2026-12-01 afternoon changed beside the overlap, every change checked on 200 LoCoMo
   questions at 10k and 100k to return the same ids and exactly the same scores (fixed clock), LoCoMo and
   the sanity set re-run (unchanged): ranking skips candidates whose bounded boosts cannot reach the best

@@ -80,8 +80,12 @@ class SearchSettings(BaseModel):
         0.05, ge=0, le=0.5, description="Largest relative boost, given to the newest memories."
     )
     recency_half_life_days: float = Field(90.0, gt=0, description="Age at which the recency boost halves.")
+    # 5,000, not 50,000: an exact search reads every vector, so past a few thousand HNSW answers a
+    # question several times faster for recall@10 above 0.99 (bench/index_choice.py, docs/benchmarks.md).
     approximate_above: int = Field(
-        50_000, ge=1000, description="A tenant with more vectors than this gets an HNSW index."
+        5_000,
+        ge=1000,
+        description="A tenant with more vectors than this gets an HNSW index (exact search below).",
     )
 
 
