@@ -18,6 +18,7 @@ another query could use; there the read phase starts once the vector is known, a
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -65,17 +66,26 @@ class _Abandoned(Exception):
 
 
 class _VectorHandoff:
-    """The question's vector, passed from the event loop to the read thread that waits for it."""
+    """The question's vector, passed from the model's thread to the read thread that waits for it.
 
-    def __init__(self) -> None:
+    The model's thread hands it over itself (`embed_one(finished=...)`), so the reader goes on while
+    the result is still on its way back to the event loop; that moment ends the "question embedding"
+    stage, recorded before the reader can record the stages that follow it.
+    """
+
+    def __init__(self, trace: QueryTrace | None) -> None:
         self._started = threading.Event()
         self._ready = threading.Event()
         self._vector: Vectors | None = None
+        self._trace = trace
+        self._began = time.perf_counter()
 
     def model_started(self) -> None:
         self._started.set()
 
     def put(self, vector: Vectors) -> None:
+        if self._trace is not None:
+            self._trace.stages["question embedding"] = time.perf_counter() - self._began
         self._vector = vector
         self._ready.set()
 
@@ -140,7 +150,7 @@ async def _overlapped(
     q: RawQuery,
 ) -> tuple[list[Ranked], dict[int, Memory]]:
     """`_read` in a worker thread started before the question's embedding, which it waits for."""
-    handoff = _VectorHandoff()
+    handoff = _VectorHandoff(q.trace)
     found: list[tuple[list[Ranked], dict[int, Memory]]] = []
     failed: list[Exception] = []
 
@@ -167,8 +177,7 @@ async def _overlapped(
     async with anyio.create_task_group() as group:
         group.start_soon(read)
         try:
-            with q.stage("question embedding"):
-                handoff.put(await batcher.embed_one(q.text, started=handoff.model_started))
+            await batcher.embed_one(q.text, started=handoff.model_started, finished=handoff.put)
         except Exception as exc:
             failed.insert(0, exc)  # the embedding's error is the cause; the reader only gave up
         finally:

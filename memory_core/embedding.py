@@ -266,12 +266,17 @@ def embedder_for(settings: CoreSettings) -> Embedder:
     )
 
 
-class _Pending:
-    __slots__ = ("done", "error", "result", "started", "text", "wake")
+Started = Callable[[], None]
+Finished = Callable[[Vectors], None]
 
-    def __init__(self, text: str, started: Callable[[], None] | None) -> None:
+
+class _Pending:
+    __slots__ = ("done", "error", "finished", "result", "started", "text", "wake")
+
+    def __init__(self, text: str, started: Started | None, finished: Finished | None) -> None:
         self.text = text
         self.started = started
+        self.finished = finished
         self.done = anyio.Event()
         self.wake = anyio.Event()  # set when done, or when this waiter is to run the next batch
         self.result: Vectors | None = None
@@ -300,18 +305,22 @@ class MicroBatcher:
         """A model call runs (a batch, or a bulk `embed_many`) or requests wait: a new one would wait too."""
         return self._running or bool(self._queue) or self._limiter.borrowed_tokens > 0
 
-    async def embed_one(self, text: str, *, started: Callable[[], None] | None = None) -> Vectors:
+    async def embed_one(
+        self, text: str, *, started: Started | None = None, finished: Finished | None = None
+    ) -> Vectors:
         """The vector of one text, shape (dim,).
 
         `started`, if given, is called in the model's worker thread right before the model call that
         embeds `text` begins: a thread meant to run beside the model can wait for it, so that it does
         not hold the GIL while the model's thread is still trying to start (measured: a reader started
-        at the same moment often ran its whole keyword search before the model began). It must be
-        quick and thread-safe.
+        at the same moment often ran its whole keyword search before the model began). `finished`, if
+        given, gets the vector in the model's thread as soon as the model returns, before it travels
+        back to the event loop: a waiting thread can go on at once. Both must be quick, thread-safe and
+        must not raise.
         """
         if not self.busy:
-            return await self._embed_alone(text, started)
-        pending = _Pending(text, started)
+            return await self._embed_alone(text, started, finished)
+        pending = _Pending(text, started, finished)
         self._queue.append(pending)
         try:
             while not pending.done.is_set():
@@ -329,7 +338,7 @@ class MicroBatcher:
         assert pending.result is not None
         return pending.result
 
-    async def _embed_alone(self, text: str, started: Callable[[], None] | None) -> Vectors:
+    async def _embed_alone(self, text: str, started: Started | None, finished: Finished | None) -> Vectors:
         """Nothing runs or waits: embed `text` at once, a batch of one without a queue entry or events.
 
         Requests that arrive meanwhile queue as usual; the oldest runs the next batch when this ends.
@@ -337,7 +346,7 @@ class MicroBatcher:
         self._running = True
         try:
             vectors = await anyio.to_thread.run_sync(
-                self._model_call, [text], [started], limiter=self._limiter
+                self._model_call, [text], [started], [finished], limiter=self._limiter
             )
         finally:
             self._running = False
@@ -345,12 +354,19 @@ class MicroBatcher:
         vector: Vectors = vectors[0]
         return vector
 
-    def _model_call(self, texts: list[str], started: list[Callable[[], None] | None]) -> Vectors:
-        """The model call of one batch (blocking: a worker thread), telling each `started` first."""
+    def _model_call(
+        self, texts: list[str], started: list[Started | None], finished: list[Finished | None]
+    ) -> Vectors:
+        """The model call of one batch (blocking: a worker thread), telling each `started` first and
+        handing each `finished` its vector as soon as the model returns."""
         for tell in started:
             if tell is not None:
                 tell()
-        return self._embedder.embed(texts)
+        vectors = self._embedder.embed(texts)
+        for hand, vector in zip(finished, vectors, strict=True):
+            if hand is not None:
+                hand(vector)
+        return vectors
 
     async def _run_next(self) -> None:
         """Run one batch from the head of the queue (shielded: it holds others' requests too)."""
@@ -374,7 +390,11 @@ class MicroBatcher:
     async def _run(self, batch: list[_Pending]) -> None:
         try:
             vectors = await anyio.to_thread.run_sync(
-                self._model_call, [p.text for p in batch], [p.started for p in batch], limiter=self._limiter
+                self._model_call,
+                [p.text for p in batch],
+                [p.started for p in batch],
+                [p.finished for p in batch],
+                limiter=self._limiter,
             )
         except BaseException as exc:  # handed to every waiter, re-raised there
             for p in batch:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import anyio
+import numpy as np
 import pytest
 
 from memory_core.embedding import MicroBatcher, Vectors
@@ -108,3 +110,29 @@ async def test_a_bulk_embedding_makes_the_batcher_busy() -> None:
             await anyio.sleep(0.005)
             assert batcher.busy
         assert not batcher.busy
+
+
+async def test_finished_gets_each_vector_in_the_model_thread_alone_and_in_a_batch() -> None:
+    """`finished` hands a waiting thread its vector from the model's thread, for a lone request (no
+    queue) and for requests that went in one batch."""
+    embedder = SlowEmbedder()
+    batcher = MicroBatcher(embedder)
+    loop_thread = threading.get_ident()
+    handed: dict[str, tuple[Vectors, int]] = {}
+    returned: dict[str, Vectors] = {}
+
+    async def ask(text: str) -> None:
+        returned[text] = await batcher.embed_one(
+            text, finished=lambda v: handed.__setitem__(text, (v, threading.get_ident()))
+        )
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(ask, "alone")
+        await anyio.sleep(0.005)  # the lone call is in the model now: these two queue for one batch
+        group.start_soon(ask, "first of the batch")
+        group.start_soon(ask, "second of the batch")
+    assert embedder.batches == [["alone"], ["first of the batch", "second of the batch"]]
+    for text, vector in returned.items():
+        handed_vector, thread = handed[text]
+        assert thread != loop_thread
+        np.testing.assert_array_equal(handed_vector, vector)
