@@ -358,14 +358,11 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
     if embedding is not None and bare is not None and reference in q:
         need = round(TARGET_RATIO * q[reference]["p50_ms"], 2)
         reading += [
-            f"Against the target: for {TARGET_RATIO}× teamlore's p50 would have to be {need} ms in this run "
+            f"Against the target: for {TARGET_RATIO}× teamlore's p50 may be at most {need} ms in this run "
             f"({q['teamlore']['p50_ms']} ms measured). Its question embedding stage took {embedding} ms "
-            f"against the bare ONNX encode's {bare} ms in the same loop ({embedding - bare:.2f} ms more; in "
-            "an in-process loop of teamlore alone the stage is ~0.3 ms above the model call: the hop to the "
-            "model's worker thread and back. The rest of the difference is not pinned down: the keyword "
-            "search running beside the model competes with it for the GIL and the caches, and the other "
-            f"systems' threads for the two cores), and {stages.get(BESIDE)} ms beside the embedding (the "
-            "table above).",
+            f"against the bare ONNX encode's {bare} ms in the same loop ({embedding - bare:.2f} ms more: the "
+            "hop to the model's worker thread, and the model slowed by the keyword search running beside "
+            f"it; the reading below), and {stages.get(BESIDE)} ms beside the embedding (the table above).",
             "",
         ]
     reading += [PEERS_READING, ""]
@@ -404,35 +401,32 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
 
 
 PEERS_READING = (
-    "Before the keyword search ran beside the embedding (the 14:22 UTC run of this bench on the code of "
-    "that time) teamlore took 12.7 ms against Chroma's 12.9 ms (0.99×). Why every stage is slower in this "
-    "loop than in `bench scale` (measured 14:23–14:29 UTC on that code, with `QueryTrace` inside this "
-    "loop): no one stage and no extra cost in the core. Asked alone, in the same process on the same "
-    "10,000 memories, teamlore's query p50 was 9.6–10.4 ms and the bare ONNX encode 4.6 ms; with one Chroma "
-    "query between teamlore's 10.7 ms, with one PyTorch encode between them 11.8 ms, with all four systems "
-    "between them (this loop) 12.6–12.7 ms. Ruled out then by measurement: limit 10 instead of 5 (0.07 "
-    "ms), the query log on the caller's path (the loop runs the background task, as `teamlore serve` does), "
-    "Chroma's own threads (0.3 s of CPU in a 9.8 s loop), PyTorch's spinning idle threads "
-    "(`OMP_WAIT_POLICY=PASSIVE` changed nothing). What is left is the other systems' work between two of "
-    "teamlore's queries (two PyTorch models, the ONNX model, Chroma's index) slowing all of teamlore's "
-    "stages alike, the encode included. The order of the systems is shuffled per question (a fixed "
-    "rotation had put teamlore right after the PyTorch encode four times in five). Three exclusive runs "
-    "on the overlapping code (about 15:39, 15:49 and 16:09 UTC; the first before the reader waited for "
-    "the model call to begin) gave 0.89×, 0.94× and 0.95×, with the bare ONNX encode at 4.8, 5.4 and "
-    "5.4 ms: the machine's speed moves the ratio by more than the last change did. In this loop the "
-    "overlap itself gains little: a run with it switched off (the batcher held busy; 16:15 UTC, "
-    "exclusive) gave teamlore 11.86 ms against Chroma's 12.32 ms (0.96×), its embedding stage 5.88 ms and "
-    "the keyword search 2.21 ms after it; with the overlap the embedding stage grows by about as much as "
-    "the keyword search saves (7.65 ms at 16:09), where in `bench scale`'s loop it grows by ~0.1 ms. "
-    "PyTorch's spinning OpenMP threads are not the cause (with `OMP_WAIT_POLICY=PASSIVE`, 16:17 UTC, the "
-    "stage stayed 2.3 ms above the bare encode); what competes with the model there is not pinned down. "
-    "Tried and not landed: the model's worker thread doing the vector-side reads itself once the vector "
-    "exists (no sleeping reader to wake; branch `query-join`): 0.92× in one exclusive run (16:12 UTC), "
-    "within this machine's noise, for the model held ~2 ms longer per lone question. One cause found "
-    "after those runs: a model call ends by taking the interpreter lock back, and beside a thread running "
-    "Python it waited up to Python's 5 ms switch interval for it (one ORT call alone 2.87 ms, beside a "
-    "pure-Python thread 9.14 ms, at a 0.5 ms interval 4.00 ms, beside a busy process 2.99 ms). A core "
-    "now lowers the interval to `TEAMLORE_CORE__SWITCH_INTERVAL_MS` (0.5 ms); this loop with it: 0.86× "
-    "in a run at about 16:45 UTC and the run above, against 0.89-0.95× before: within the same noise, so "
-    "not claimed."
+    "What moved this ratio on 2026-12-01 (exclusive lock each time; the machine's speed alone moves it by "
+    "about ±0.05, the bare ONNX encode between 4.7 and 5.8 ms across the day's runs). Afternoon: the keyword "
+    "search beside the embedding and a shorter switch interval (`TEAMLORE_CORE__SWITCH_INTERVAL_MS`; a "
+    "model call waited up to Python's 5 ms to take the interpreter lock back beside a thread running "
+    "Python): 0.99× at 14:22 UTC, then 0.86–0.95× over six runs, 0.88× at 18:11. Evening, three changes: "
+    "(1) the 10,000 memories are searched with HNSW instead of exactly (`approximate_above` 5,000 instead "
+    'of 50,000; the table in "Speed, cost and scale" times both by tenant size): the FAISS stage went '
+    "from 1.45 to 0.66 ms in this loop, and in one process with two cores on copies of the same corpus, "
+    "asked in turn with a PyTorch encode between queries (600 questions), 12.06 against 11.34 ms. (2) "
+    "That change first made the PyTorch reference twice as slow, for a reason that was teamlore's: torch "
+    "imported before FAISS makes both share one OpenMP runtime, and the HNSW inserts of the ingest, run "
+    "in the core's long-lived worker threads, each left an OpenMP team alive; once the runtime manages "
+    "more threads than there are cores its workers stop spin-waiting, and PyTorch's encode of one "
+    "question went from 5.4 to 11 ms for the rest of the process. Four runs in that state measured the "
+    'PyTorch encode at 13.3–14.0 ms and "0.68×", a win that was not teamlore\'s. Inserts now leave no '
+    "team behind (`_index._insert`: a few vectors on one thread, a big batch in a thread that ends with "
+    "it; `tests/memory_core/test_index.py` counts the threads), and the reference is back at 7.6–8.3 ms. "
+    "Anyone running the torch runtime beside HNSW had the same slowdown. (3) The model's thread hands the "
+    "vector to the waiting reader itself (`embed_one(finished=…)`) instead of through the event loop: "
+    "the like-for-like ratio went from 1.33–1.36× to 1.29–1.30×. Runs on that code: 0.77× and 0.82× "
+    "(18:53–18:56 UTC), and the run above. What is left between the bare encode and teamlore's embedding "
+    "stage, measured in a cold-cache loop (a 240 MB read and another encode between two queries): the "
+    "ONNX call itself takes ~1 ms longer beside the reader's keyword search than alone (6.7 against 5.8 "
+    "ms; memory, not the interpreter lock: a 0.1 ms switch interval changed nothing), and the hop to the "
+    "model's thread ~0.5 ms. Tried and dropped: the model's thread doing the vector-side reads itself "
+    "(branch `query-join`, 0.92× in one run at 16:12, within noise); ONNX Runtime's transformer fusions "
+    "(no gain on this model); 8-bit weight-only quantisation (MatMulNBits: slower here, 16 against 2.2 "
+    "ms, and cosine 0.99968 to the PyTorch vectors, under the 0.9999 the vectors must keep)."
 )
