@@ -233,28 +233,31 @@ READING = """### Reading the misses
   a query), now FAISS and all reads are one worker-thread call on plain read-only DB-API connections
   (`memory_core/_sqlite_reads.py`; PostgreSQL and narrowing filters keep the async engine): beside the
   embedding at 10k, quiet, 8.8 against 5.4 ms.
-- **Single store** (target 15 ms; the row is from the run named below): missed by under a millisecond,
-  and the figure sits on the target: exclusive runs the same afternoon gave p50 15.43 ms (15:50 UTC,
-  `--million 0`), 16.73 (15:59), 15.57 (16:06), then four `--million 0 --no-serve` runs in turn at
-  16:54-16:57 13.51, 14.45, 15.13 and 14.87 ms, and the table's run 15.74 ms: the machine's speed moves it
-  by more than the target's margin (the bare ONNX encode in those runs: 4.0 to 5.2 ms). Before against
-  after, interleaved in one harness (100 stores into a copy of the 100k corpus, 4 runs each, exclusive
-  lock, 15:39): p50 15.1-16.4 against 13.4-13.6 ms.
-  Where a store's time goes now (that harness, p50): the embedding ~7.8 ms (the model alone, back to back,
-  takes 4.9 ms; after 10 ms of other work, even a spin loop, 6.1 ms: it is not the store's code); the
-  conflict finder over the 10 nearest ~3.0 ms of CPU (was ~4.1: one regex pass per pattern, a prefix lookup
-  instead of comparing every stem pair, stances worked out once per text; every parse and finding of 21k
-  texts unchanged, `bench conflicts` unchanged); the FAISS search and the candidates' rows, now one
-  worker-thread call, ~1.5 ms; the write transaction (row, tags, FTS, change log) ~2 ms; the catch-up after
-  the write, now one worker-thread call on a plain SQLite connection, ~0.65 ms (was ~1.6); the final read
-  and the duplicate check ~0.3 ms. Parsed texts are cached by content (8,192 texts, 1M characters at most,
-  `memory_core/_parse_cache.py`); at 100k random neighbours rarely repeat, so the bench gains little from
-  it. Measured and dropped: parsing the new text in a thread while the model embeds it (no gain, the model
-  ran slower beside it). Not done: overlapping the finder with the write: both are mostly Python under one
-  GIL and SQLite commits without fsync (synchronous=NORMAL), so there is little to hide behind. The p99
-  (105-118 ms) comes from two slow stores of the 100: one is the first store after the open, whose catch-up
-  makes the first HNSW insert since the snapshot load (113 ms inside FAISS, in the harness); the other was
-  not identified.
+- **Single store** (target 15 ms; the row is from the run named below): the figure sits on the target and
+  the machine's speed decides which side: exclusive runs on 2026-12-01 gave p50 15.43, 16.73 and 15.57 ms
+  (15:50-16:06 UTC), 13.51, 14.45, 15.13 and 14.87 (16:54-16:57, `--million 0 --no-serve`), 15.74 (17:00)
+  and, after the evening's changes (none of them on the store path but the one-thread insert, which an
+  interleaved A/B showed to be neutral: 15.72/14.65 against 15.89/14.34 ms), 16.38 (18:41) and the table's
+  run. In a harness of 100 stores into a copy of the 100k corpus the same evening: 14.3-15.9 ms over six
+  runs, the embedding alone 6.3-7.6 ms of it.
+  Where a store's time goes (that harness, p50): the embedding 6.3-7.6 ms (the model alone, back to back,
+  takes 4.9 ms, and 5.8 ms after a 240 MB read has emptied the caches: the store's own writes leave it
+  colder still); the conflict finder over the 10 nearest ~3.3 ms of CPU, 70% of it parsing the ten
+  neighbours (was ~4.1: one regex pass per pattern, a prefix lookup instead of comparing every stem
+  pair, stances worked out once per text; every parse and finding of 21k texts unchanged, `bench
+  conflicts` unchanged); the FAISS search and the candidates' rows, one worker-thread call, ~1.4 ms; the
+  write transaction (row, tags, FTS, change log) ~1.9 ms, half of it the transaction itself; the two
+  catch-ups ~0.8 ms together; the final read and the duplicate check ~0.2 ms each. Parsed texts are cached
+  by content (8,192 texts, 1M characters at most, `memory_core/_parse_cache.py`); at 100k random
+  neighbours rarely repeat, so the bench gains little from it. Measured and dropped: parsing the new
+  text in a thread while the model embeds it (no gain, the model ran slower beside it); the neighbour
+  search and the finder in a worker thread while the write's statements run, committing once they are
+  done (2026-12-01 evening: 15.0 and 15.7 against 14.4 and 14.7 ms: under one interpreter lock both
+  sides slowed, the checks from 4.7 to 6.1 ms and the insert from 1.0 to 2.5 ms). The p99 (105-127 ms)
+  is the first store after the open: its catch-up makes the first HNSW insert since the snapshot was
+  loaded, and FAISS then grows its vector and graph arrays, which copies them whole (102 ms for one
+  vector into a 100k HNSW index read from disk, 0.6 ms for the next; measured in FAISS alone). Reserving
+  room at load would move that copy onto the open (and keep the room), so it stays on the first store.
 - The 1M figure: 1,000,000 texts with derived vectors written straight into the tables once (about 4.5
   minutes), HNSW built by their first open (774 s in a `python -m bench scale --prepare` run, under the
   shared CPU lock, with the index code of the time) and kept as a snapshot; the timed run opens that
