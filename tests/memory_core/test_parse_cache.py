@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+import memory_core._conflict_parse as parsing
 import memory_core._conflicts as conflicts
 from memory_core._conflicts import Statement, contradiction
 from memory_core._parse_cache import ParseCache
@@ -42,21 +43,21 @@ def test_the_characters_held_are_bounded_and_an_oversized_text_is_not_kept() -> 
 
 
 def test_the_finder_caches_by_content_within_its_bounds() -> None:
-    kinds = conflicts.DEFAULT_TIMELINE_KINDS
+    kinds = parsing.DEFAULT_TIMELINE_KINDS
     statement = Statement("Backups are kept for 35 days.", tags=("ops",))
-    first = conflicts._parse(statement, kinds)
-    assert conflicts._parse(Statement("Backups are kept for 35 days.", tags=("ops",)), kinds) is first
+    first = parsing.parse(statement, kinds)
+    assert parsing.parse(Statement("Backups are kept for 35 days.", tags=("ops",)), kinds) is first
     # Another text, kind or tags is another entry: an edited memory is never read as its old text.
-    edited = conflicts._parse(Statement("Backups are kept for 14 days.", tags=("ops",)), kinds)
+    edited = parsing.parse(Statement("Backups are kept for 14 days.", tags=("ops",)), kinds)
     assert edited is not first and edited.clauses[0].values["duration"] == {14 * 86400}
-    assert conflicts._parse(Statement("Backups are kept for 35 days.", kind="decision"), kinds) is not first
-    assert conflicts._PARSED.max_entries == 8192 and conflicts._PARSED.max_chars == 1_000_000
-    assert len(conflicts._PARSED) <= 8192 and conflicts._PARSED.chars <= 1_000_000
+    assert parsing.parse(Statement("Backups are kept for 35 days.", kind="decision"), kinds) is not first
+    assert parsing._PARSED.max_entries == 8192 and parsing._PARSED.max_chars == 1_000_000
+    assert len(parsing._PARSED) <= 8192 and parsing._PARSED.chars <= 1_000_000
 
 
 def test_a_cached_parse_gives_the_same_findings_as_a_fresh_one() -> None:
     older, newer = Statement("Deploys happen on Tuesdays."), Statement("Deploys happen on Thursdays.")
-    conflicts._PARSED.clear()
+    parsing._PARSED.clear()
     fresh = contradiction(older, newer)
     cached = contradiction(older, newer)  # both parses come from the cache now
     assert fresh is not None and fresh == cached
