@@ -220,6 +220,7 @@ def build_direct(
     """
     import sqlalchemy as sa
 
+    from memory_core._keyword import FTS_DDL
     from memory_core._schema import memory_table, meta_table, metadata
     from memory_core.hygiene import content_hash
 
@@ -234,10 +235,7 @@ def build_direct(
     with engine.begin() as conn:
         conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         metadata.create_all(conn)
-        conn.exec_driver_sql(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5("
-            "text, title, tags, author, tokenize = 'porter unicode61 remove_diacritics 2')"
-        )
+        conn.exec_driver_sql(FTS_DDL)
         conn.execute(
             sa.insert(meta_table),
             [{"key": "embedding_model", "value": model_id}, {"key": "embedding_dim", "value": str(dim)}],

@@ -92,6 +92,13 @@ def _document(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+FTS_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5("
+    "text, title, tags, author, tokenize = 'porter unicode61 remove_diacritics 2')"
+)
+"""The keyword index's table (SQLite): bench/scale.py writes its big corpora with the same statement."""
+
+
 class SqliteKeywordIndex:
     """FTS5 with the porter stemmer; rowid = memory id. BM25 weights favour the text, then the title.
 
@@ -111,10 +118,7 @@ class SqliteKeywordIndex:
         self._rows: tuple[int, float] = (0, -math.inf)  # (rows in the index, when counted)
 
     async def create(self, conn: AsyncConnection) -> None:
-        await conn.exec_driver_sql(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5("
-            "text, title, tags, author, tokenize = 'porter unicode61 remove_diacritics 2')"
-        )
+        await conn.exec_driver_sql(FTS_DDL)
         if self.secure_delete:
             await conn.exec_driver_sql("INSERT INTO memory_fts(memory_fts, rank) VALUES('secure-delete', 1)")
             return
