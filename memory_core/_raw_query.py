@@ -28,6 +28,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
+from ._affinity import away_from, current_cpu
 from ._index import TenantIndex, Vectors
 from ._keyword import KeywordHits, SqliteKeywordIndex, query_terms
 from ._rerank import refine_raw
@@ -79,8 +80,10 @@ class _VectorHandoff:
         self._vector: Vectors | None = None
         self._trace = trace
         self._began = time.perf_counter()
+        self.model_cpu: int | None = None
 
     def model_started(self) -> None:
+        self.model_cpu = current_cpu()  # before the reader is woken: it keeps off this CPU
         self._started.set()
 
     def put(self, vector: Vectors) -> None:
@@ -196,9 +199,10 @@ def _read_beside(
     handoff: _VectorHandoff,
     vector_hits: Callable[[], list[tuple[int, float]]],
 ) -> tuple[list[Ranked], dict[int, Memory]]:
-    """`_read` once the model call it runs beside has begun."""
+    """`_read` once the model call it runs beside has begun, off the model's CPU (see `away_from`)."""
     handoff.wait_for_the_model()
-    return _read(reads, keyword_index, q, vector_hits)
+    with away_from(handoff.model_cpu):
+        return _read(reads, keyword_index, q, vector_hits)
 
 
 def _read(
