@@ -360,9 +360,10 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
         reading += [
             f"Against the target: for {TARGET_RATIO}× teamlore's p50 may be at most {need} ms in this run "
             f"({q['teamlore']['p50_ms']} ms measured). Its question embedding stage took {embedding} ms "
-            f"against the bare ONNX encode's {bare} ms in the same loop ({embedding - bare:.2f} ms more: the "
-            "hop to the model's worker thread, and the model slowed by the keyword search running beside "
-            f"it; the reading below), and {stages.get(BESIDE)} ms beside the embedding (the table above).",
+            f"against the bare ONNX encode's {bare} ms in the same loop ({abs(embedding - bare):.2f} ms "
+            f"{'more' if embedding >= bare else 'less'}: the "
+            "hop to the model's worker thread, and the keyword search running beside the model; the "
+            f"reading below), and {stages.get(BESIDE)} ms beside the embedding (the table above).",
             "",
         ]
     reading += [PEERS_READING, ""]
@@ -405,7 +406,7 @@ PEERS_READING = (
     "about ±0.05, the bare ONNX encode between 4.7 and 6.3 ms across the day's runs). Afternoon: the keyword "
     "search beside the embedding and a shorter switch interval (`TEAMLORE_CORE__SWITCH_INTERVAL_MS`; a "
     "model call waited up to Python's 5 ms to take the interpreter lock back beside a thread running "
-    "Python): 0.99× at 14:22 UTC, then 0.86–0.95× over six runs, 0.88× at 18:11. Evening, three changes: "
+    "Python): 0.99× at 14:22 UTC, then 0.86–0.95× over six runs, 0.88× at 18:11. Evening, four changes: "
     "(1) the 10,000 memories are searched with HNSW instead of exactly (`approximate_above` 5,000 instead "
     'of 50,000; the table in "Speed, cost and scale" times both by tenant size): the FAISS stage went '
     "from 1.45 to 0.66 ms in this loop, and in one process with two cores on copies of the same corpus, "
@@ -421,13 +422,15 @@ PEERS_READING = (
     "Anyone running the torch runtime beside HNSW had the same slowdown. (3) The model's thread hands the "
     "vector to the waiting reader itself (`embed_one(finished=…)`) instead of through the event loop: "
     "the like-for-like ratio went from 1.34–1.36× to 1.29–1.30×. Runs with (1) and (2): 0.80×, 0.81× "
-    "and 0.83× (18:45–18:51 UTC); with all three: 0.77× and 0.82× (18:53–18:56 UTC), and the run above. "
-    "What is left between the bare encode and teamlore's embedding "
-    "stage, measured in a cold-cache loop (a 240 MB read and another encode between two queries): the "
-    "ONNX call itself takes ~1 ms longer beside the reader's keyword search than alone (6.7 against 5.8 "
-    "ms; memory, not the interpreter lock: a 0.1 ms switch interval changed nothing), and ~0.5 ms "
-    "from the query's start to the model "
-    "call (checks, the catch-up, the hop to the model's thread). Tried and dropped: the model's thread "
+    "and 0.83× (18:45–18:51 UTC); with (1) to (3): 0.77×, 0.82× and 0.84× (18:53–19:10 UTC). "
+    "(4) The reader keeps off the CPU the model call runs on (`memory_core/_affinity.py`): Linux woke it "
+    "on the model's CPU, and the two shared one core until the balancer moved one of them. In a "
+    "cold-cache loop (a 240 MB read and another encode between two queries, 10k memories) the ONNX "
+    "call took 7.3–7.5 ms with the reader beside it and 6.5 ms with the reader elsewhere, the query "
+    "11.8–12.5 against 10.4–10.5 ms; in this bench the like-for-like ratio went from 1.29× to "
+    "1.17–1.18×, and the ratio to 0.75× and 0.76× (19:29–19:33 UTC) and the run above. "
+    "Still between a query's start and its model call: ~0.5 ms (checks, the catch-up, the hop to the "
+    "model's thread). Tried and dropped: the model's thread "
     "doing the vector-side reads itself "
     "(branch `query-join`, 0.92× in one run at 16:12, within noise); ONNX Runtime's transformer fusions "
     "(no gain on this model); 8-bit weight-only quantisation (MatMulNBits: slower here, 16 against 2.2 "

@@ -203,7 +203,12 @@ READING = """### Reading the misses
   4.04 against 3.90 ms, beside the embedding 2.15 against 3.60 ms. Left on the critical path: FAISS, the
   vector-only candidates' facts, fusion, dates and context, ranking and rows, and the thread wake-ups.
   Since the evening of 2026-12-01 the model's thread hands the vector to the reader itself
-  (`MicroBatcher.embed_one(finished=…)`), and the "question embedding" stage ends there.
+  (`MicroBatcher.embed_one(finished=…)`), and the "question embedding" stage ends there; and the reader
+  keeps off the CPU the model call runs on (`memory_core/_affinity.py`: Linux woke it there, and the two
+  shared a core until the balancer moved one). The evening's code against the afternoon's, four `--million 0
+  --no-serve` runs in turn (19:36-19:40 UTC, exclusive): query p50 at 10k 5.31 and 6.49 ms against 7.03
+  and 8.35, at 100k 5.71 and 6.80 against 7.55 and 8.38; single store 15.52 and 15.56 against 16.46 and
+  17.90; the ingest ratio 0.888 and 0.929 against 0.913 and 0.895 (noise both ways).
 - **Exact or HNSW** (the table above the machine line): a tenant with more than `approximate_above`
   vectors is searched with HNSW. The default was 50,000 and is 5,000 since 2026-12-01: an exact search
   reads every vector (15 MB at 10k, 77 MB at 50k), so from a few thousand on HNSW answers one question
@@ -237,8 +242,9 @@ READING = """### Reading the misses
   the machine's speed decides which side: exclusive runs on 2026-12-01 gave p50 15.43, 16.73 and 15.57 ms
   (15:50-16:06 UTC), 13.51, 14.45, 15.13 and 14.87 (16:54-16:57, `--million 0 --no-serve`), 15.74 (17:00)
   and, after the evening's changes (none of them on the store path but the one-thread insert, which an
-  interleaved A/B showed to be neutral: 15.72/14.65 against 15.89/14.34 ms), 16.38 (18:41) and the table's
-  run. In a harness of 100 stores into a copy of the 100k corpus the same evening: 14.3-15.9 ms over six
+  interleaved A/B showed to be neutral: 15.72/14.65 against 15.89/14.34 ms), 16.38 (18:41), 17.12 (19:05),
+  15.01 (19:33), 15.52 and 15.56 (19:36-19:40) and the table's run. In a harness of 100 stores into a
+  copy of the 100k corpus the same evening: 14.3-15.9 ms over six
   runs, the embedding alone 6.3-7.6 ms of it.
   Where a store's time goes (that harness, p50): the embedding 6.3-7.6 ms (the model alone, back to back,
   takes 4.9 ms, and 5.8 ms after a 240 MB read has emptied the caches: the store's own writes leave it

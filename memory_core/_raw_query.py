@@ -4,8 +4,9 @@ The keyword side of a hybrid query does not need the question's vector. ONNX Run
 on one thread and this machine class has two cores, so once the model call has begun (started together,
 the reader often took the GIL first and ran its whole keyword search before the model began), the read
 thread opens the query's read transaction, runs the keyword search (which also reads the ranking facts
-of its hits), parses the question's dates and then waits for the vector; FAISS, fusion and the rest
-follow in the same thread and the same transaction. Both phases read one snapshot of the database: the
+of its hits), parses the question's dates and then waits for the vector, which the model's thread hands
+over itself; FAISS, fusion and the rest follow in the same thread and the same transaction. The reader
+runs off the CPU the model call runs on (memory_core/_affinity.py: Linux tended to wake it there). Both phases read one snapshot of the database: the
 snapshot starts at the keyword search's first statement, before the embedding ends, and holds until the
 hits are built. A memory written or deleted meanwhile is seen as it was when the query began reading, in
 every part of the answer (and a delete's WAL checkpoint waits for the query, as for any open reader).

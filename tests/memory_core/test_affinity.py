@@ -11,8 +11,8 @@ from typing import Any
 import anyio
 import pytest
 
+import memory_core._raw_query as raw_query
 from memory_core import MemoryCore
-from memory_core import _raw_query as raw_query
 from memory_core._affinity import away_from, current_cpu
 from memory_core.testing import draft
 from tests.conftest import SettingsFactory
