@@ -281,7 +281,12 @@ def section(result: dict[str, Any] | None, machine: str | None) -> list[str]:
         "queue. The PyTorch runtime keeps its own default (the reference rows). In whole queries the "
         "ONNX rows differ by a few milliseconds either way from run to run (the embedding is a third of "
         "a query here, and the hog leaves one core free): the choice rests on the embedder rows, and "
-        "the target on the default's row.",
+        "the target on the default's row. Since 2026-12-01 19:45 UTC a lone query's keyword side keeps "
+        "off the CPU its model call runs on (`memory_core/_affinity.py`): the default's whole queries "
+        "went from p50 7.0 ms quiet and 7.5 ms beside the hog (p99 9.4 and 9.5 ms, 17:03 UTC) to 5.5-6.0 "
+        "and 6.2 ms (p99 7.8-8.4 and 11.6-12.7 ms, two runs 19:51-19:52 UTC): beside the hog that "
+        "keyword side shares the hog's core, which lengthens the slowest queries; 1.5× the quiet p99, "
+        "within the target.",
         "",
         "| figure | measured | target | |",
         "| --- | --- | --- | --- |",

@@ -6,7 +6,8 @@ the reader often took the GIL first and ran its whole keyword search before the 
 thread opens the query's read transaction, runs the keyword search (which also reads the ranking facts
 of its hits), parses the question's dates and then waits for the vector, which the model's thread hands
 over itself; FAISS, fusion and the rest follow in the same thread and the same transaction. The reader
-runs off the CPU the model call runs on (memory_core/_affinity.py: Linux tended to wake it there). Both phases read one snapshot of the database: the
+runs its keyword side off the CPU the model call runs on (memory_core/_affinity.py: Linux tended to wake
+it there). Both phases read one snapshot of the database: the
 snapshot starts at the keyword search's first statement, before the embedding ends, and holds until the
 hits are built. A memory written or deleted meanwhile is seen as it was when the query began reading, in
 every part of the answer (and a delete's WAL checkpoint waits for the query, as for any open reader).
@@ -21,7 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -82,6 +83,7 @@ class _VectorHandoff:
         self._trace = trace
         self._began = time.perf_counter()
         self.model_cpu: int | None = None
+        self.before_waiting: Callable[[], object] = lambda: None
 
     def model_started(self) -> None:
         self.model_cpu = current_cpu()  # before the reader is woken: it keeps off this CPU
@@ -104,6 +106,7 @@ class _VectorHandoff:
             raise _Abandoned
 
     def wait(self) -> Vectors:
+        self.before_waiting()
         self._ready.wait()
         if self._vector is None:
             raise _Abandoned
@@ -200,9 +203,15 @@ def _read_beside(
     handoff: _VectorHandoff,
     vector_hits: Callable[[], list[tuple[int, float]]],
 ) -> tuple[list[Ranked], dict[int, Memory]]:
-    """`_read` once the model call it runs beside has begun, off the model's CPU (see `away_from`)."""
+    """`_read` once the model call it runs beside has begun, its keyword side off the model's CPU.
+
+    The reader gets every CPU back before it waits for the vector: once the model is done its CPU is
+    free, and beside a busy process (on the one CPU left) the rest of the query need not share a core.
+    """
     handoff.wait_for_the_model()
-    with away_from(handoff.model_cpu):
+    with ExitStack() as away:
+        away.enter_context(away_from(handoff.model_cpu))
+        handoff.before_waiting = away.close
         return _read(reads, keyword_index, q, vector_hits)
 
 

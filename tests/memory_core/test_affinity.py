@@ -1,4 +1,4 @@
-"""A lone query's reader keeps off the CPU its question's model call runs on, and gets its CPUs back after."""
+"""A lone query's reader keeps off the CPU its model call runs on while it runs, and gets its CPUs back."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ async def test_the_reader_of_a_lone_query_runs_off_the_models_cpu(
     model_cpu = min(os.sched_getaffinity(0))
     monkeypatch.setattr(raw_query, "current_cpu", lambda: model_cpu)  # where the model "runs"
     seen: dict[str, set[int]] = {}
-    real_read, real_away = raw_query._read, raw_query.away_from
+    real_read, real_away, real_floor = raw_query._read, raw_query.away_from, raw_query.above_floor
 
     def read(*args: Any) -> Any:
         seen["reading"] = os.sched_getaffinity(0)
@@ -86,7 +86,12 @@ async def test_the_reader_of_a_lone_query_runs_off_the_models_cpu(
             yield
         seen["after"] = os.sched_getaffinity(0)
 
+    def floor(*args: Any) -> Any:  # runs right after the vector search, once the vector was handed over
+        seen["after the vector"] = os.sched_getaffinity(0)
+        return real_floor(*args)
+
     monkeypatch.setattr(raw_query, "_read", read)
+    monkeypatch.setattr(raw_query, "above_floor", floor)
     monkeypatch.setattr(raw_query, "away_from", away)
     async with await MemoryCore.open(make_settings()) as core:
         if core.database.sqlite_reads is None:
@@ -95,5 +100,6 @@ async def test_the_reader_of_a_lone_query_runs_off_the_models_cpu(
         with anyio.fail_after(30):
             hits = await core.query("default", "where is the vpn")
     assert hits and hits[0].memory.text == "the VPN moved to vpn2.corp"
-    assert model_cpu not in seen["reading"]
+    assert model_cpu not in seen["reading"]  # the keyword side, beside the model
+    assert seen["after the vector"] == os.sched_getaffinity(0)  # the model is done: every CPU again
     assert seen["after"] == os.sched_getaffinity(0)  # the worker thread has every CPU back
