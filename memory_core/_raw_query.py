@@ -7,10 +7,10 @@ thread opens the query's read transaction, runs the keyword search (which also r
 of its hits), parses the question's dates and then waits for the vector, which the model's thread hands
 over itself; FAISS, fusion and the rest follow in the same thread and the same transaction. The reader
 runs its keyword side off the CPU the model call runs on (memory_core/_affinity.py: Linux tended to wake
-it there). Both phases read one snapshot of the database: the
-snapshot starts at the keyword search's first statement, before the embedding ends, and holds until the
-hits are built. A memory written or deleted meanwhile is seen as it was when the query began reading, in
-every part of the answer (and a delete's WAL checkpoint waits for the query, as for any open reader).
+it there). Both phases read one snapshot of the database: the snapshot starts at the keyword search's
+first statement, before the embedding ends, and holds until the hits are built. A memory written or
+deleted meanwhile is seen as it was when the query began reading, in every part of the answer (and a
+delete's WAL checkpoint waits for the query, as for any open reader).
 
 The overlap runs only while the micro-batcher is idle (a lone question): under load every core is busy
 already, and a read thread waiting for a batch would only hold a reader slot (`SqliteReads.limiter`) that
