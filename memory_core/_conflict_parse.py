@@ -181,6 +181,12 @@ def _clock(match: re.Match[str]) -> int | None:
     return (hour % 24) * 60 + minute
 
 
+def _month(name: str) -> int:
+    """The month a written name means: "March", "mar" or "Sept" (its first three letters)."""
+    lower = name.casefold()
+    return MONTHS[lower if lower in MONTHS else lower[:3]]
+
+
 def _split_clauses(text: str) -> list[tuple[str, bool]]:
     """(clause, is_reason) for every clause of every line and sentence."""
     out: list[tuple[str, bool]] = []
@@ -241,38 +247,8 @@ def _parse_clause(raw: str, reason: bool) -> Clause:
     each(HOST, lambda m: _add(clause, "link", m.group(0).rstrip(".,;:").casefold().rstrip("/"), m.group(0)))
     each(MENTION, lambda m: _add(clause, "person", m.group(1).casefold(), m.group(0)))
     each(ISO_DATE, lambda m: _add(clause, "date", (int(m.group(2)), int(m.group(3))), m.group(0)))
-    each(
-        DAY_MONTH,
-        lambda m: _add(
-            clause,
-            "date",
-            (
-                MONTHS[
-                    m.group(2).casefold()[:3]
-                    if m.group(2).casefold() not in MONTHS
-                    else m.group(2).casefold()
-                ],
-                int(m.group(1)),
-            ),
-            m.group(0),
-        ),
-    )
-    each(
-        MONTH_DAY,
-        lambda m: _add(
-            clause,
-            "date",
-            (
-                MONTHS[
-                    m.group(1).casefold()[:3]
-                    if m.group(1).casefold() not in MONTHS
-                    else m.group(1).casefold()
-                ],
-                int(m.group(2)),
-            ),
-            m.group(0),
-        ),
-    )
+    each(DAY_MONTH, lambda m: _add(clause, "date", (_month(m.group(2)), int(m.group(1))), m.group(0)))
+    each(MONTH_DAY, lambda m: _add(clause, "date", (_month(m.group(1)), int(m.group(2))), m.group(0)))
 
     def clock(m: re.Match[str]) -> None:
         value = _clock(m)
