@@ -65,7 +65,7 @@ _HNSW_EF_SEARCH = 128
 _REBUILD_DEAD_FRACTION = 0.2
 # A filtered HNSW search allowing at most this many memories is done exactly (a few ms of dot products).
 _EXACT_FILTER_MAX = 20_000
-# Inserts of fewer vectors than this into the index in use run on one OpenMP thread (`_insert`).
+# Inserts of fewer vectors than this into an HNSW index in use run on one OpenMP thread (`_insert`).
 _PARALLEL_INSERT_MIN = 256
 # A background build adds this many vectors per FAISS call (FAISS spreads each call over its threads):
 # big enough to keep the threads busy, small enough that a cancel or a copy waits only a moment.
@@ -126,19 +126,22 @@ def _one_thread() -> Iterator[None]:
         faiss.omp_set_num_threads(before)
 
 
-def _insert(index: faiss.Index, vectors: Vectors, labels: npt.NDArray[np.int64]) -> None:
-    """Add vectors to the index in use: a few on this thread alone, many in a thread of their own.
+def _insert(
+    index: faiss.Index, vectors: Vectors, labels: npt.NDArray[np.int64], *, approximate: bool
+) -> None:
+    """Add vectors to the index in use: on this thread alone, or (many into HNSW) in a thread of their own.
 
     OpenMP keeps a team of workers for every thread that has run a parallel region, for as long as that
     thread lives, and PyTorch imported before FAISS makes both share one OpenMP runtime. Once it manages
     more threads than there are cores its workers stop spin-waiting between regions: after an HNSW
     tenant took inserts in the core's worker threads, PyTorch's encode of one question went from 5.4 to
     11 ms for the rest of the process (the torch runtime's, and `bench peers`' reference). A few
-    vectors gain nothing from a team anyway (see `_one_thread`); a big batch runs FAISS's threads in a
-    thread that ends with the call, and its team with it.
+    vectors gain nothing from a team anyway (see `_one_thread`), nor does a flat index (its add is a
+    copy); a big batch into HNSW runs FAISS's threads in a thread that ends with the call, and its team
+    with it.
     """
     matrix = np.ascontiguousarray(vectors, dtype=np.float32)
-    if len(labels) < _PARALLEL_INSERT_MIN:
+    if not approximate or len(labels) < _PARALLEL_INSERT_MIN:
         with _one_thread():
             index.add_with_ids(matrix, labels)
         return
@@ -194,7 +197,7 @@ class TenantIndex:
             labels = np.arange(self._next_label, self._next_label + len(memory_ids), dtype=np.int64)
             self._next_label += len(memory_ids)
             appended_at = self._index.ntotal
-            _insert(self._index, vectors, labels)
+            _insert(self._index, vectors, labels, approximate=self.approximate)
             label_list = labels.tolist()
             if self.approximate and self._positions is not None:
                 # HNSW never moves a stored vector: appended rows extend the map instead of dropping it.
